@@ -1,0 +1,33 @@
+//! A collaboration agenda or regioplan of one region.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "agenda")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub code: String,
+    pub title: String,
+    pub kind: String,
+    pub region_id: i32,
+    pub period_start: Option<i32>,
+    pub period_end: Option<i32>,
+    pub predecessor_id: Option<i32>,
+    pub review_moments: Json,
+    pub summary: Option<String>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub source_document: Option<String>,
+    pub source_section: Option<String>,
+    pub asserted_by_id: Option<i32>,
+    pub note: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

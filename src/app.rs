@@ -1,0 +1,88 @@
+//! Building and running the service: connect, migrate, load the bundled agendas into an empty
+//! database, and serve the router.
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+
+use crate::db::{self, Db};
+use crate::error::AppError;
+use crate::graphql::build_schema;
+use crate::http::{AppState, router};
+
+/// How to start the service.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The database to use (SQLite file or PostgreSQL URL).
+    pub database_url: String,
+    /// The address to listen on; port 0 picks a free port (tests).
+    pub listen: SocketAddr,
+    /// Load the bundled agendas when the database holds none.
+    pub seed: bool,
+}
+
+/// A bound, ready service.
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    /// The database pool, with its statement counter.
+    pub db: Db,
+}
+
+impl App {
+    /// Connects, migrates, seeds an empty database and binds the listener.
+    pub async fn build(settings: &Settings) -> Result<App, String> {
+        let db = db::connect(&settings.database_url).await.map_err(describe)?;
+        db::migrate(&db.conn).await.map_err(describe)?;
+        if settings.seed {
+            let report = crate::dataset::seed_if_empty(&db.conn).await.map_err(|e| e.to_string())?;
+            if let Some(report) = report {
+                tracing::info!(%report, "loaded the bundled agendas into the empty database");
+            }
+        }
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        let state = AppState { schema: build_schema(db.conn.clone()), db: db.conn.clone() };
+        Ok(App { listener, state, db })
+    }
+
+    /// The address the service listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, letting in-flight requests finish.
+    pub async fn run(self) -> Result<(), String> {
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    }
+}
+
+fn describe(err: AppError) -> String {
+    match err {
+        AppError::Unavailable => "cannot reach the database (is it running, and is the URL right?)".into(),
+        other => other.message(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down, letting in-flight requests finish");
+}

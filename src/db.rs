@@ -1,0 +1,79 @@
+//! Connecting to the database, migrating it, and counting the statements it runs.
+//!
+//! SQLite (a file, created on first use) is the embedded default so that `cargo run` needs no
+//! set-up; PostgreSQL is the production database. Both run the same migrations.
+
+use crate::error::AppResult;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The database URL used when none is given: a file in the `data` directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/regiograaf.sqlite?mode=rwc";
+
+/// Counts the SQL statements a connection pool has run, so tests and benchmarks can show that
+/// a query's cost depends on its depth and not on how many rows it returns.
+#[derive(Clone, Default, Debug)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    /// The number of statements run since the pool was opened.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// An open pool and its statement counter.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    pub statements: StatementCounter,
+}
+
+/// Opens a pool on `url`; for an SQLite file, creates its directory first.
+pub async fn connect(url: &str) -> AppResult<Db> {
+    if let Some(path) = sqlite_file(url)
+        && let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|err| {
+            tracing::error!(%err, dir = %dir.display(), "cannot create the database directory");
+            crate::error::AppError::Internal
+        })?;
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(if url.starts_with("sqlite") { 8 } else { 16 })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    let mut conn = Database::connect(options).await?;
+    let statements = StatementCounter::default();
+    let counter = statements.0.clone();
+    conn.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        // WAL lets readers proceed while a writer commits; it is stored in the file, so setting it
+        // on one connection covers the pool (sqlx already turns on foreign keys per connection).
+        conn.execute_unprepared("PRAGMA journal_mode = WAL;")
+            .await?;
+    }
+    Ok(Db { conn, statements })
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> AppResult<()> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+/// The path of an SQLite database file named by `url`, if it names one.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://")?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}

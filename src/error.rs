@@ -1,0 +1,108 @@
+//! The one error type of the service and its stable codes.
+//!
+//! Every failure a client can see becomes an [`AppError`] whose variant decides the
+//! `extensions.code` of the GraphQL error. Database and other internal failures are logged here,
+//! once, with their detail, and reach the client only as `INTERNAL` or `UNAVAILABLE` with a
+//! generic message: internals never leave the process.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+
+/// A failure with a stable, documented code.
+///
+/// It deliberately does not implement `Display`: async-graphql converts every `Display` type
+/// into an error without a code, and the explicit `From` below is what keeps the code when a
+/// resolver uses `?`.
+#[derive(Clone, Debug)]
+pub enum AppError {
+    /// The input is malformed or violates a rule: the message says which value and why.
+    /// Code `BAD_USER_INPUT`.
+    BadUserInput {
+        message: String,
+        /// Where in the input the problem is (`filter.region`), when known.
+        path: Option<String>,
+    },
+    /// The record asked for does not exist (or is hidden from the caller). Code `NOT_FOUND`.
+    NotFound(String),
+    /// The database cannot be reached or timed out; retrying later may succeed.
+    /// Code `UNAVAILABLE`.
+    Unavailable,
+    /// A bug or an unexpected state; details are in the server log. Code `INTERNAL`.
+    Internal,
+}
+
+/// The `Result` of everything that can fail with an [`AppError`].
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// A `BAD_USER_INPUT` error about the input at `path`.
+    pub fn bad_input(path: impl Into<String>, message: impl Into<String>) -> Self {
+        let path = path.into();
+        AppError::BadUserInput {
+            message: format!("{}: {}", path, message.into()),
+            path: Some(path),
+        }
+    }
+
+    /// The message sent to the client: never an internal detail.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::BadUserInput { message, .. } => message.clone(),
+            AppError::NotFound(message) => message.clone(),
+            AppError::Unavailable => "the database is unavailable, try again later".into(),
+            AppError::Internal => "internal error".into(),
+        }
+    }
+
+    /// The stable code carried in `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadUserInput { .. } => "BAD_USER_INPUT",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Unavailable => "UNAVAILABLE",
+            AppError::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    /// Sorts a database error into "try again" (connection, pool, timeout) and "our bug"; the
+    /// detail is logged here and never sent.
+    fn from(err: DbErr) -> Self {
+        if is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            AppError::Unavailable
+        } else {
+            tracing::error!(error = %err, "database error");
+            AppError::Internal
+        }
+    }
+}
+
+fn is_unavailable(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        other => {
+            let text = other.to_string().to_ascii_lowercase();
+            ["pool timed out", "connection refused", "connection reset", "broken pipe", "io error", "error communicating with database", "closed"]
+                .iter()
+                .any(|needle| text.contains(needle))
+        }
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let code = err.code();
+        let path = match &err {
+            AppError::BadUserInput { path, .. } => path.clone(),
+            _ => None,
+        };
+        async_graphql::Error::new(err.message()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(path) = path {
+                ext.set("field", path);
+            }
+        })
+    }
+}

@@ -1,0 +1,32 @@
+//! The GraphQL schema: types, query roots, DataLoaders, paging and filters.
+
+pub mod filter;
+pub mod loaders;
+pub mod paging;
+pub mod query;
+pub mod types;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use sea_orm::DatabaseConnection;
+
+pub use loaders::Loaders;
+
+/// The schema type served over HTTP.
+pub type AppSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema over `db`. Per-request state (the DataLoaders) is added to each request
+/// by the HTTP handler, never shared between requests.
+pub fn build_schema(db: DatabaseConnection) -> AppSchema {
+    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+        .data(db)
+        .limit_depth(16)
+        .limit_complexity(20_000)
+        .finish()
+}
+
+/// The schema in SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

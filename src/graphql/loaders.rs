@@ -1,0 +1,226 @@
+//! DataLoaders: every nested field reads through one of these, so a query runs one statement
+//! per level of nesting, whatever the number of parent rows.
+//!
+//! Two generic loaders cover all tables: [`RowById`] (one row per id) and [`RowsBy`] (all rows
+//! whose foreign key column holds the parent's id). [`Loaders`] holds one instance per
+//! table and column; it is created per request, so its cache never outlives a request.
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::*;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Value};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::error::AppError;
+
+/// Loads rows of `E` by their id.
+pub struct RowById<E: EntityTrait> {
+    db: DatabaseConnection,
+    id: E::Column,
+}
+
+/// Loads, per parent id, the rows of `E` whose `column` holds it, in id order.
+pub struct RowsBy<E: EntityTrait> {
+    db: DatabaseConnection,
+    column: E::Column,
+    id: E::Column,
+}
+
+fn column<E: EntityTrait>(name: &str) -> E::Column {
+    // The names come from this module and exist in every table: a typo is a bug caught by the
+    // first test that touches the loader.
+    E::Column::from_str(name).unwrap_or_else(|_| panic!("column {name} missing"))
+}
+
+fn int(value: Value) -> Option<i32> {
+    match value {
+        Value::Int(v) => v,
+        _ => None,
+    }
+}
+
+impl<E: EntityTrait> Loader<i32> for RowById<E>
+where
+    E::Model: Send + Sync + Clone + 'static,
+{
+    type Value = E::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        let rows = E::find()
+            .filter(self.id.is_in(keys.iter().copied()))
+            .all(&self.db)
+            .await
+            .map_err(|e| Arc::new(AppError::from(e)))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| int(row.get(self.id)).map(|id| (id, row)))
+            .collect())
+    }
+}
+
+impl<E: EntityTrait> Loader<i32> for RowsBy<E>
+where
+    E::Model: Send + Sync + Clone + 'static,
+{
+    type Value = Vec<E::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        let rows = E::find()
+            .filter(self.column.is_in(keys.iter().copied()))
+            .order_by_asc(self.id)
+            .all(&self.db)
+            .await
+            .map_err(|e| Arc::new(AppError::from(e)))?;
+        let mut out: HashMap<i32, Vec<E::Model>> = HashMap::new();
+        for row in rows {
+            if let Some(key) = int(row.get(self.column)) {
+                out.entry(key).or_default().push(row);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn by_id<E: EntityTrait>(db: &DatabaseConnection) -> DataLoader<RowById<E>>
+where
+    E::Model: Send + Sync + Clone + 'static,
+{
+    DataLoader::new(RowById::<E> { db: db.clone(), id: column::<E>("id") }, tokio::spawn)
+}
+
+fn by<E: EntityTrait>(db: &DatabaseConnection, name: &str) -> DataLoader<RowsBy<E>>
+where
+    E::Model: Send + Sync + Clone + 'static,
+{
+    DataLoader::new(
+        RowsBy::<E> { db: db.clone(), column: column::<E>(name), id: column::<E>("id") },
+        tokio::spawn,
+    )
+}
+
+/// Declares [`Loaders`]: one field per (table, column) that a nested field reads by.
+macro_rules! loaders {
+    (
+        by_id { $($id_field:ident: $id_entity:ident,)+ }
+        by_column { $($field:ident: $entity:ident . $column:literal,)+ }
+    ) => {
+        /// The DataLoaders of one request.
+        pub struct Loaders {
+            $(pub $id_field: DataLoader<RowById<$id_entity::Entity>>,)+
+            $(pub $field: DataLoader<RowsBy<$entity::Entity>>,)+
+        }
+
+        impl Loaders {
+            /// Fresh loaders (empty caches) over `db`.
+            pub fn new(db: &DatabaseConnection) -> Self {
+                Loaders {
+                    $($id_field: by_id::<$id_entity::Entity>(db),)+
+                    $($field: by::<$entity::Entity>(db, $column),)+
+                }
+            }
+        }
+    };
+}
+
+loaders! {
+    by_id {
+        region: region,
+        party: party,
+        agenda: agenda,
+        theme: theme,
+        goal: goal,
+        initiative: initiative,
+        governance_body: governance_body,
+        indicator: indicator,
+        bottleneck: bottleneck,
+        milestone: milestone,
+    }
+    by_column {
+        aliases_of_party: party_alias."party_id",
+        members_of_collective: party_membership."collective_id",
+        collectives_of_member: party_membership."member_id",
+        subregions_of_region: region."parent_id",
+        parties_of_region: region_party."region_id",
+        regions_of_party: region_party."party_id",
+        agendas_of_region: agenda."region_id",
+        signatories_of_agenda: agenda_signatory."agenda_id",
+        signed_by_party: agenda_signatory."party_id",
+        subthemes_of_theme: theme."parent_id",
+        themes_of_agenda: theme."agenda_id",
+        goals_of_agenda: goal."agenda_id",
+        parents_of_goal: goal_parent."goal_id",
+        children_of_goal: goal_parent."parent_id",
+        themes_of_goal: goal_theme."goal_id",
+        goals_of_theme: goal_theme."theme_id",
+        initiatives_of_agenda: initiative."agenda_id",
+        subinitiatives_of_initiative: initiative."parent_id",
+        parties_of_initiative: initiative_party."initiative_id",
+        initiatives_of_party: initiative_party."party_id",
+        themes_of_initiative: initiative_theme."initiative_id",
+        initiatives_of_theme: initiative_theme."theme_id",
+        goals_of_initiative: initiative_goal."initiative_id",
+        initiatives_of_goal: initiative_goal."goal_id",
+        indicators_of_agenda: indicator."agenda_id",
+        indicators_of_goal: indicator."goal_id",
+        bottlenecks_of_agenda: bottleneck."agenda_id",
+        bottlenecks_of_goal: bottleneck."goal_id",
+        bottlenecks_of_initiative: bottleneck."initiative_id",
+        milestones_of_initiative: milestone."initiative_id",
+        milestones_of_goal: milestone."goal_id",
+        bodies_of_agenda: governance_body."agenda_id",
+        members_of_body: governance_member."body_id",
+        bodies_of_party: governance_member."party_id",
+    }
+}
+
+/// The row with `id`, through `loader`.
+pub async fn row<E: EntityTrait>(
+    loader: &DataLoader<RowById<E>>,
+    id: i32,
+) -> async_graphql::Result<Option<E::Model>>
+where
+    E::Model: Send + Sync + Clone + 'static,
+{
+    loader.load_one(id).await.map_err(|e| (*e).clone().into())
+}
+
+/// The row with `id`, which a foreign key guarantees to exist.
+pub async fn required_row<E: EntityTrait>(
+    loader: &DataLoader<RowById<E>>,
+    id: i32,
+) -> async_graphql::Result<E::Model>
+where
+    E::Model: Send + Sync + Clone + 'static,
+{
+    row(loader, id).await?.ok_or_else(|| {
+        tracing::error!(id, table = std::any::type_name::<E>(), "dangling reference");
+        AppError::Internal.into()
+    })
+}
+
+/// The rows that refer to `id`, through `loader`.
+pub async fn rows<E: EntityTrait>(
+    loader: &DataLoader<RowsBy<E>>,
+    id: i32,
+) -> async_graphql::Result<Vec<E::Model>>
+where
+    E::Model: Send + Sync + Clone + 'static,
+{
+    Ok(loader.load_one(id).await.map_err(|e| (*e).clone())?.unwrap_or_default())
+}
+
+/// The rows with `ids`, in the order of `ids`, through `loader`.
+pub async fn rows_by_ids<E: EntityTrait>(
+    loader: &DataLoader<RowById<E>>,
+    ids: impl IntoIterator<Item = i32>,
+) -> async_graphql::Result<Vec<E::Model>>
+where
+    E::Model: Send + Sync + Clone + 'static,
+{
+    let ids: Vec<i32> = ids.into_iter().collect();
+    let found = loader.load_many(ids.iter().copied()).await.map_err(|e| (*e).clone())?;
+    Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
+}

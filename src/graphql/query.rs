@@ -1,0 +1,10 @@
+//! The query root, merged from one object per area.
+
+mod lists;
+mod lookups;
+
+use async_graphql::MergedObject;
+
+/// Everything that can be read.
+#[derive(MergedObject, Default)]
+pub struct Query(lookups::LookupQuery, lists::ListQuery);

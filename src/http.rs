@@ -1,0 +1,29 @@
+//! The HTTP surface: `/graphql` (GraphQL over HTTP), GraphiQL at `/`, and `/healthz`.
+
+mod graphql_over_http;
+mod graphiql;
+
+use axum::Router;
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+
+use crate::graphql::AppSchema;
+
+/// What every handler needs: the schema and the database pool.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub db: DatabaseConnection,
+}
+
+/// The router of the service; tests call it in process or serve it on port 0.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(graphiql::page))
+        .route(
+            "/graphql",
+            get(graphql_over_http::get).post(graphql_over_http::post),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
+}

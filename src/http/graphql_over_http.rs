@@ -1,0 +1,262 @@
+//! GraphQL over HTTP, per the spec (graphql.github.io/graphql-over-http), checked by the
+//! `graphql-http` audit suite in CI.
+//!
+//! Written on top of async-graphql's executor rather than with the stock axum integration,
+//! which answers `application/json` requests with the new media type, gives 200 to requests
+//! that fail to parse or validate, accepts a POST without a content type and runs mutations
+//! sent by GET. The rules here:
+//! - the response media type follows `Accept`: `application/graphql-response+json` when the
+//!   client lists it, `application/json` otherwise (also without `Accept`); anything else is
+//!   406;
+//! - with `application/graphql-response+json`, a request that is not well-formed (bad JSON,
+//!   bad parameters, a document that does not parse or validate, variables that do not
+//!   coerce) is 400 without `data`; with `application/json` it is 200 with `errors`;
+//! - a POST must say `Content-Type: application/json` (415 otherwise); GET may only query
+//!   (405 for a mutation or subscription).
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Request, ServerError, Variables};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use crate::graphql::Loaders;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const APPLICATION_JSON: &str = "application/json";
+
+/// The media type the response is written in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl Media {
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Media::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            Media::Json => "application/json; charset=utf-8",
+        })
+    }
+
+    /// The status of a request error: 400 for the new media type, 200 for legacy JSON.
+    fn request_error_status(self) -> StatusCode {
+        match self {
+            Media::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+            Media::Json => StatusCode::OK,
+        }
+    }
+}
+
+/// Picks the response media type from `Accept`, or `None` when the client accepts neither.
+fn negotiate(headers: &HeaderMap) -> Option<Media> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(Media::Json);
+    };
+    let mut json = false;
+    for part in accept.split(',') {
+        let mut fields = part.split(';');
+        let media = fields.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = fields.any(|p| matches!(p.trim().replace(' ', "").as_str(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+        if refused {
+            continue;
+        }
+        match media.as_str() {
+            GRAPHQL_RESPONSE_JSON => return Some(Media::GraphqlResponseJson),
+            APPLICATION_JSON | "application/*" | "*/*" => json = true,
+            _ => {}
+        }
+    }
+    json.then_some(Media::Json)
+}
+
+/// A response that is only errors, with `code` in each error's extensions.
+fn request_error(media: Media, status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    respond(media, status, body)
+}
+
+fn respond(media: Media, status: StatusCode, body: Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    response
+}
+
+fn not_acceptable() -> Response {
+    let body = json!({ "errors": [{ "message": "send Accept: application/graphql-response+json or application/json", "extensions": { "code": "NOT_ACCEPTABLE" } }] });
+    respond(Media::Json, StatusCode::NOT_ACCEPTABLE, body)
+}
+
+/// The parameters of a GraphQL-over-HTTP request, checked.
+struct Params {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<Map<String, Value>>,
+    extensions: Option<Map<String, Value>>,
+}
+
+/// Reads and checks the parameters; the error is the message for a `BAD_REQUEST`.
+fn params(mut object: Map<String, Value>) -> Result<Params, String> {
+    let query = match object.remove("query") {
+        Some(Value::String(q)) => q,
+        Some(_) => return Err("`query` must be a string".into()),
+        None => return Err("the request has no `query`".into()),
+    };
+    let operation_name = match object.remove("operationName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name),
+        Some(_) => return Err("`operationName` must be a string or null".into()),
+    };
+    let object_param = |name: &str, value: Option<Value>| match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(_) => Err(format!("`{name}` must be an object or null")),
+    };
+    let variables = object_param("variables", object.remove("variables"))?;
+    let extensions = object_param("extensions", object.remove("extensions"))?;
+    Ok(Params { query, operation_name, variables, extensions })
+}
+
+/// `POST /graphql`.
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !is_json_utf8(content_type) {
+        let message = "send the request as Content-Type: application/json (UTF-8)";
+        return request_error(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", message);
+    }
+    let object = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(object)) => object,
+        Ok(_) => return request_error(media, media.request_error_status(), "BAD_REQUEST", "the request body must be a JSON object"),
+        Err(_) => return request_error(media, media.request_error_status(), "BAD_REQUEST", "the request body is not valid JSON"),
+    };
+    match params(object) {
+        Ok(params) => execute(&state, media, params, false).await,
+        Err(message) => request_error(media, media.request_error_status(), "BAD_REQUEST", &message),
+    }
+}
+
+/// `GET /graphql?query=...&variables=...`: queries only.
+pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+    if pairs.is_empty() && accepts_html(&headers) {
+        return super::graphiql::page().await.into_response();
+    }
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let mut object = Map::new();
+    for (key, value) in pairs {
+        let value = match key.as_str() {
+            "variables" | "extensions" => match serde_json::from_str::<Value>(&value) {
+                Ok(parsed) => parsed,
+                Err(_) => return request_error(media, media.request_error_status(), "BAD_REQUEST", &format!("`{key}` is not valid JSON")),
+            },
+            _ => Value::String(value),
+        };
+        object.insert(key, value);
+    }
+    match params(object) {
+        Ok(params) => execute(&state, media, params, true).await,
+        Err(message) => request_error(media, media.request_error_status(), "BAD_REQUEST", &message),
+    }
+}
+
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+/// `application/json`, with no charset or `charset=utf-8`.
+fn is_json_utf8(content_type: &str) -> bool {
+    let mut parts = content_type.split(';');
+    let media = parts.next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case(APPLICATION_JSON) {
+        return false;
+    }
+    parts.all(|p| {
+        let p = p.trim().to_ascii_lowercase().replace('"', "");
+        !p.starts_with("charset=") || p == "charset=utf-8"
+    })
+}
+
+/// Parses, checks the operation kind for GET, executes, and writes the response.
+async fn execute(state: &AppState, media: Media, params: Params, is_get: bool) -> Response {
+    let document = match async_graphql::parser::parse_query(&params.query) {
+        Ok(document) => document,
+        Err(err) => {
+            let body = json!({ "errors": [{ "message": err.to_string(), "extensions": { "code": "GRAPHQL_PARSE_FAILED" } }] });
+            return respond(media, media.request_error_status(), body);
+        }
+    };
+    if is_get {
+        let operation = match &params.operation_name {
+            Some(name) => document.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())).map(|(_, op)| op),
+            None => document.operations.iter().next().map(|(_, op)| op),
+        };
+        if operation.is_some_and(|op| op.node.ty != OperationType::Query) {
+            let mut response = request_error(media, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "only queries may be sent by GET; send mutations by POST");
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+    }
+    let mut request = Request::new(params.query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables {
+        request = request.variables(Variables::from_json(Value::Object(variables)));
+    }
+    if let Some(extensions) = params.extensions {
+        for (key, value) in extensions {
+            if let Ok(value) = async_graphql::Value::from_json(value) {
+                request.extensions.insert(key, value);
+            }
+        }
+    }
+    let request = request.data(Loaders::new(&state.db));
+    let response = state.schema.execute(request).await;
+    let request_failed = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let errors: Vec<Value> = response.errors.into_iter().map(|e| error_json(e, request_failed)).collect();
+    let mut body = Map::new();
+    if !request_failed {
+        body.insert("data".into(), response.data.into_json().unwrap_or(Value::Null));
+    }
+    if !errors.is_empty() {
+        body.insert("errors".into(), Value::Array(errors));
+    }
+    if !response.extensions.is_empty()
+        && let Ok(ext) = serde_json::to_value(&response.extensions)
+    {
+        body.insert("extensions".into(), ext);
+    }
+    let status = if request_failed { media.request_error_status() } else { StatusCode::OK };
+    respond(media, status, Value::Object(body))
+}
+
+/// An error as JSON, with a code for those that async-graphql raised without one: a
+/// request-level error (no path) failed validation or variable coercion; a field-level one
+/// is a bad argument value.
+fn error_json(error: ServerError, request_failed: bool) -> Value {
+    let mut value = serde_json::to_value(&error).unwrap_or_else(|_| json!({ "message": "internal error" }));
+    let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+    if !has_code && let Value::Object(map) = &mut value {
+        let code = if request_failed || error.path.is_empty() { "GRAPHQL_VALIDATION_FAILED" } else { "BAD_USER_INPUT" };
+        let ext = map.entry("extensions").or_insert_with(|| json!({}));
+        if let Value::Object(ext) = ext {
+            ext.insert("code".into(), Value::String(code.into()));
+        }
+    }
+    value
+}

@@ -1,0 +1,28 @@
+//! regiograaf: a GraphQL API over the regional collaboration agendas of Dutch health care.
+//!
+//! Municipalities, insurers, care offices, the GGD and care providers agree per region on
+//! themes, goals and initiatives. This crate serves that data over GraphQL to the portals of
+//! the regional collaboration organisations, the partners' systems and analysts.
+//!
+//! # Layout
+//! - [`cli`]: the command line (`serve`, `migrate`, `schema`, `import`, `export`).
+//! - [`app`]: builds the application from its settings: database, schema, router.
+//! - [`http`]: the axum router and the GraphQL-over-HTTP handler.
+//! - [`graphql`]: the schema: API types, query roots, DataLoaders, paging, filters.
+//! - [`dataset`]: the bundled agendas, their file format, import and export.
+//! - [`domain`]: the vocabularies (kinds, roles, statuses) shared by all of the above.
+//! - [`db`]: connecting, migrating, counting statements.
+//! - [`error`]: the one error type and its stable codes.
+//! - [`ids`]: global ids and references by code.
+//! - `entity/` (crate): the SeaORM entities; `migration/` (crate): the schema steps.
+
+pub mod app;
+pub mod cli;
+pub mod dataset;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ids;
+pub mod telemetry;
