@@ -32,10 +32,14 @@ pub struct App {
 impl App {
     /// Connects, migrates, seeds an empty database and binds the listener.
     pub async fn build(settings: &Settings) -> Result<App, String> {
-        let db = db::connect(&settings.database_url).await.map_err(describe)?;
+        let db = db::connect(&settings.database_url)
+            .await
+            .map_err(describe)?;
         db::migrate(&db.conn).await.map_err(describe)?;
         if settings.seed {
-            let report = crate::dataset::seed_if_empty(&db.conn).await.map_err(|e| e.to_string())?;
+            let report = crate::dataset::seed_if_empty(&db.conn)
+                .await
+                .map_err(|e| e.to_string())?;
             if let Some(report) = report {
                 tracing::info!(%report, "loaded the bundled agendas into the empty database");
             }
@@ -43,13 +47,22 @@ impl App {
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-        let state = AppState { schema: build_schema(db.conn.clone()), db: db.conn.clone() };
-        Ok(App { listener, state, db })
+        let state = AppState {
+            schema: build_schema(db.conn.clone()),
+            db: db.conn.clone(),
+        };
+        Ok(App {
+            listener,
+            state,
+            db,
+        })
     }
 
     /// The address the service listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until Ctrl-C or SIGTERM, letting in-flight requests finish.
@@ -63,7 +76,9 @@ impl App {
 
 fn describe(err: AppError) -> String {
     match err {
-        AppError::Unavailable => "cannot reach the database (is it running, and is the URL right?)".into(),
+        AppError::Unavailable => {
+            "cannot reach the database (is it running, and is the URL right?)".into()
+        }
         other => other.message(),
     }
 }
@@ -74,7 +89,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };

@@ -60,14 +60,22 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     });
     match command {
         Command::Serve { listen, no_seed } => {
-            let settings = Settings { database_url: cli.database_url, listen, seed: !no_seed };
+            let settings = Settings {
+                database_url: cli.database_url,
+                listen,
+                seed: !no_seed,
+            };
             let app = App::build(&settings).await?;
             let addr = app.local_addr();
-            tracing::info!("regiograaf is listening: GraphiQL at http://{addr}/, the API at http://{addr}/graphql");
+            tracing::info!(
+                "regiograaf is listening: GraphiQL at http://{addr}/, the API at http://{addr}/graphql"
+            );
             app.run().await
         }
         Command::Migrate => {
-            let db = db::connect(&cli.database_url).await.map_err(|e| e.message())?;
+            let db = db::connect(&cli.database_url)
+                .await
+                .map_err(|e| e.message())?;
             db::migrate(&db.conn).await.map_err(|e| e.message())?;
             eprintln!("migrations are up to date");
             Ok(())
@@ -77,7 +85,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Import { paths, dry_run } => {
-            let db = db::connect(&cli.database_url).await.map_err(|e| e.message())?;
+            let db = db::connect(&cli.database_url)
+                .await
+                .map_err(|e| e.message())?;
             db::migrate(&db.conn).await.map_err(|e| e.message())?;
             let report = crate::dataset::import_paths(&db.conn, &paths, dry_run, true)
                 .await
@@ -86,8 +96,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Export { dir } => {
-            let db = db::connect(&cli.database_url).await.map_err(|e| e.message())?;
-            let written = crate::dataset::export_dir(&db.conn, &dir).await.map_err(|e| e.to_string())?;
+            let db = db::connect(&cli.database_url)
+                .await
+                .map_err(|e| e.message())?;
+            let written = crate::dataset::export_dir(&db.conn, &dir)
+                .await
+                .map_err(|e| e.to_string())?;
             eprintln!("wrote {written} files to {}", dir.display());
             Ok(())
         }

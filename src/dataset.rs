@@ -42,7 +42,11 @@ impl fmt::Display for DatasetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DatasetError::Invalid(problems) => {
-                writeln!(f, "{} problem(s) found, nothing was imported:", problems.len())?;
+                writeln!(
+                    f,
+                    "{} problem(s) found, nothing was imported:",
+                    problems.len()
+                )?;
                 for problem in problems {
                     writeln!(f, "  {problem}")?;
                 }
@@ -70,7 +74,9 @@ impl From<sea_orm::DbErr> for DatasetError {
 pub fn bundled_sources() -> Vec<(String, String)> {
     let mut out = Vec::new();
     collect(&BUNDLED, &mut out);
-    out.sort_by(|a, b| (!a.0.starts_with("registry"), &a.0).cmp(&(!b.0.starts_with("registry"), &b.0)));
+    out.sort_by(|a, b| {
+        (!a.0.starts_with("registry"), &a.0).cmp(&(!b.0.starts_with("registry"), &b.0))
+    });
     out
 }
 
@@ -108,7 +114,8 @@ pub async fn import_paths(
     for path in paths {
         if path.is_dir() {
             let mut found = Vec::new();
-            walk(path, &mut found).map_err(|e| DatasetError::Io(format!("{}: {e}", path.display())))?;
+            walk(path, &mut found)
+                .map_err(|e| DatasetError::Io(format!("{}: {e}", path.display())))?;
             found.sort();
             files.extend(found);
         } else {

@@ -84,9 +84,17 @@ fn is_unavailable(err: &DbErr) -> bool {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         other => {
             let text = other.to_string().to_ascii_lowercase();
-            ["pool timed out", "connection refused", "connection reset", "broken pipe", "io error", "error communicating with database", "closed"]
-                .iter()
-                .any(|needle| text.contains(needle))
+            [
+                "pool timed out",
+                "connection refused",
+                "connection reset",
+                "broken pipe",
+                "io error",
+                "error communicating with database",
+                "closed",
+            ]
+            .iter()
+            .any(|needle| text.contains(needle))
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The GraphQL schema: types, query roots, DataLoaders, paging and filters.
 
+pub mod batching;
 pub mod filter;
 pub mod loaders;
 pub mod paging;

@@ -1,7 +1,7 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP), GraphiQL at `/`, and `/healthz`.
 
-mod graphql_over_http;
 mod graphiql;
+mod graphql_over_http;
 
 use axum::Router;
 use axum::routing::get;

@@ -72,7 +72,11 @@ pub fn parse_global_id(path: &str, raw: &str) -> AppResult<(Kind, i32)> {
         .into_iter()
         .find(|k| k.type_name() == prefix)
         .ok_or_else(bad)?;
-    let id = number.parse::<i32>().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+    let id = number
+        .parse::<i32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(bad)?;
     Ok((kind, id))
 }
 
@@ -91,7 +95,11 @@ pub fn parse_ref(path: &str, kind: Kind, raw: &str) -> AppResult<Ref> {
         if found != kind {
             return Err(AppError::bad_input(
                 path,
-                format!("`{raw}` is a {} id, expected a {} id or code", found.type_name(), kind.type_name()),
+                format!(
+                    "`{raw}` is a {} id, expected a {} id or code",
+                    found.type_name(),
+                    kind.type_name()
+                ),
             ));
         }
         return Ok(Ref::Id(id));
@@ -109,12 +117,23 @@ mod tests {
     #[test]
     fn global_ids_round_trip() {
         let id = global_id(Kind::GovernanceBody, 12);
-        assert_eq!(parse_global_id("id", &id).unwrap(), (Kind::GovernanceBody, 12));
+        assert_eq!(
+            parse_global_id("id", &id).unwrap(),
+            (Kind::GovernanceBody, 12)
+        );
     }
 
     #[test]
     fn malformed_ids_are_bad_input() {
-        for raw in ["", "Initiative", "Initiative:", "Initiative:x", "Initiative:-1", "Nope:1", "Initiative:99999999999"] {
+        for raw in [
+            "",
+            "Initiative",
+            "Initiative:",
+            "Initiative:x",
+            "Initiative:-1",
+            "Nope:1",
+            "Initiative:99999999999",
+        ] {
             let err = parse_global_id("id", raw).unwrap_err();
             assert_eq!(err.code(), "BAD_USER_INPUT", "{raw}");
         }
@@ -123,7 +142,10 @@ mod tests {
     #[test]
     fn refs_take_ids_of_their_kind_or_codes() {
         assert_eq!(parse_ref("p", Kind::Party, "Party:3").unwrap(), Ref::Id(3));
-        assert_eq!(parse_ref("p", Kind::Party, "vgz").unwrap(), Ref::Code("vgz".into()));
+        assert_eq!(
+            parse_ref("p", Kind::Party, "vgz").unwrap(),
+            Ref::Code("vgz".into())
+        );
         assert!(parse_ref("p", Kind::Party, "Region:3").is_err());
     }
 }

@@ -18,7 +18,12 @@ pub fn record_table(name: &'static str) -> TableCreateStatement {
         .col(text_null("source_section"))
         .col(integer_null("asserted_by_id"))
         .col(text_null("note"))
-        .foreign_key(&mut fk(name, "asserted_by_id", "party", ForeignKeyAction::SetNull))
+        .foreign_key(&mut fk(
+            name,
+            "asserted_by_id",
+            "party",
+            ForeignKeyAction::SetNull,
+        ))
         .take()
 }
 

@@ -31,7 +31,12 @@ fn tables() -> Vec<TableCreateStatement> {
         record_table("party_membership")
             .col(integer("collective_id"))
             .col(integer("member_id"))
-            .foreign_key(&mut fk("party_membership", "collective_id", "party", CASCADE))
+            .foreign_key(&mut fk(
+                "party_membership",
+                "collective_id",
+                "party",
+                CASCADE,
+            ))
             .foreign_key(&mut fk("party_membership", "member_id", "party", CASCADE))
             .take(),
         record_table("region")
@@ -128,19 +133,34 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(integer("party_id"))
             .col(string("role"))
             .col(string_null("capacity"))
-            .foreign_key(&mut fk("initiative_party", "initiative_id", "initiative", CASCADE))
+            .foreign_key(&mut fk(
+                "initiative_party",
+                "initiative_id",
+                "initiative",
+                CASCADE,
+            ))
             .foreign_key(&mut fk("initiative_party", "party_id", "party", CASCADE))
             .take(),
         record_table("initiative_theme")
             .col(integer("initiative_id"))
             .col(integer("theme_id"))
-            .foreign_key(&mut fk("initiative_theme", "initiative_id", "initiative", CASCADE))
+            .foreign_key(&mut fk(
+                "initiative_theme",
+                "initiative_id",
+                "initiative",
+                CASCADE,
+            ))
             .foreign_key(&mut fk("initiative_theme", "theme_id", "theme", CASCADE))
             .take(),
         record_table("initiative_goal")
             .col(integer("initiative_id"))
             .col(integer("goal_id"))
-            .foreign_key(&mut fk("initiative_goal", "initiative_id", "initiative", CASCADE))
+            .foreign_key(&mut fk(
+                "initiative_goal",
+                "initiative_id",
+                "initiative",
+                CASCADE,
+            ))
             .foreign_key(&mut fk("initiative_goal", "goal_id", "goal", CASCADE))
             .take(),
         record_table("indicator")
@@ -172,7 +192,12 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(text_null("summary"))
             .foreign_key(&mut fk("bottleneck", "agenda_id", "agenda", CASCADE))
             .foreign_key(&mut fk("bottleneck", "goal_id", "goal", SET_NULL))
-            .foreign_key(&mut fk("bottleneck", "initiative_id", "initiative", SET_NULL))
+            .foreign_key(&mut fk(
+                "bottleneck",
+                "initiative_id",
+                "initiative",
+                SET_NULL,
+            ))
             .take(),
         record_table("milestone")
             .col(integer_null("initiative_id"))
@@ -198,7 +223,12 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(integer("body_id"))
             .col(integer("party_id"))
             .col(string_null("role"))
-            .foreign_key(&mut fk("governance_member", "body_id", "governance_body", CASCADE))
+            .foreign_key(&mut fk(
+                "governance_member",
+                "body_id",
+                "governance_body",
+                CASCADE,
+            ))
             .foreign_key(&mut fk("governance_member", "party_id", "party", CASCADE))
             .take(),
     ]
@@ -229,7 +259,11 @@ fn indexes() -> Vec<IndexCreateStatement> {
         index("initiative", &["parent_id"], false),
         index("initiative", &["status"], false),
         index("initiative", &["lead_theme_id"], false),
-        index("initiative_party", &["initiative_id", "party_id", "role"], true),
+        index(
+            "initiative_party",
+            &["initiative_id", "party_id", "role"],
+            true,
+        ),
         index("initiative_party", &["party_id", "role"], false),
         index("initiative_theme", &["initiative_id", "theme_id"], true),
         index("initiative_theme", &["theme_id"], false),

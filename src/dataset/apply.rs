@@ -47,12 +47,27 @@ impl ImportReport {
 
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let verb = if self.dry_run { "would change" } else { "changed" };
+        let verb = if self.dry_run {
+            "would change"
+        } else {
+            "changed"
+        };
         if !self.changed() {
             let total: u64 = self.tables.values().map(|t| t[2]).sum();
-            return write!(f, "nothing to change: all {total} records and links are up to date");
+            return write!(
+                f,
+                "nothing to change: all {total} records and links are up to date"
+            );
         }
-        writeln!(f, "{:<20} {:>8} {:>8} {:>9} {:>8}", format!("import {verb}"), "created", "updated", "unchanged", "deleted")?;
+        writeln!(
+            f,
+            "{:<20} {:>8} {:>8} {:>9} {:>8}",
+            format!("import {verb}"),
+            "created",
+            "updated",
+            "unchanged",
+            "deleted"
+        )?;
         for (table, [c, u, n, d]) in &self.tables {
             writeln!(f, "{table:<20} {c:>8} {u:>8} {n:>9} {d:>8}")?;
         }
@@ -82,8 +97,13 @@ struct Want {
 }
 
 fn want(key: impl fmt::Display, row: Value) -> Want {
-    let Value::Object(row) = row else { unreachable!("rows are built as objects") };
-    Want { key: key.to_string(), row }
+    let Value::Object(row) = row else {
+        unreachable!("rows are built as objects")
+    };
+    Want {
+        key: key.to_string(),
+        row,
+    }
 }
 
 fn provenance(source: &Option<Source>, note: &Option<String>) -> Value {
@@ -116,7 +136,10 @@ impl Sync<'_> {
     where
         E: EntityTrait,
         E::Model: Serialize + DeserializeOwned + IntoActiveModel<E::ActiveModel>,
-        E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send + sea_orm::TryIntoModel<E::Model>,
+        E::ActiveModel: ActiveModelTrait<Entity = E>
+            + ActiveModelBehavior
+            + Send
+            + sea_orm::TryIntoModel<E::Model>,
     {
         let stats = self.report.tables.entry(table).or_default();
         let stored = E::find().filter(scope).all(self.txn).await?;
@@ -133,7 +156,9 @@ impl Sync<'_> {
                     let id = old.get("id").and_then(Value::as_i64).unwrap_or_default() as i32;
                     let changed: Map<String, Value> = row
                         .into_iter()
-                        .filter(|(k, v)| !PARTNER_OWNED.contains(&k.as_str()) && old.get(k) != Some(v))
+                        .filter(|(k, v)| {
+                            !PARTNER_OWNED.contains(&k.as_str()) && old.get(k) != Some(v)
+                        })
                         .collect();
                     if changed.is_empty() {
                         stats[2] += 1;
@@ -160,7 +185,10 @@ impl Sync<'_> {
                     let model = without_id::<E>(model);
                     let saved = model.insert(self.txn).await?;
                     stats[0] += 1;
-                    match serde_json::to_value(&saved).ok().and_then(|v| v.get("id").and_then(Value::as_i64)) {
+                    match serde_json::to_value(&saved)
+                        .ok()
+                        .and_then(|v| v.get("id").and_then(Value::as_i64))
+                    {
                         Some(id) => id as i32,
                         None => return Err(DatasetError::Io("an inserted row has no id".into())),
                     }
@@ -172,8 +200,12 @@ impl Sync<'_> {
         if delete {
             for (_, old) in by_key {
                 if let Some(id) = old.get("id").and_then(Value::as_i64) {
-                    let id_col = E::Column::from_str("id").map_err(|_| DatasetError::Io("no id column".into()))?;
-                    E::delete_many().filter(id_col.eq(id as i32)).exec(self.txn).await?;
+                    let id_col = E::Column::from_str("id")
+                        .map_err(|_| DatasetError::Io("no id column".into()))?;
+                    E::delete_many()
+                        .filter(id_col.eq(id as i32))
+                        .exec(self.txn)
+                        .await?;
                     stats[3] += 1;
                 }
             }
@@ -212,11 +244,27 @@ fn s(row: &Map<String, Value>, key: &str) -> String {
 }
 
 /// Orders records so that each comes after its parent (parents in the same set first).
-fn parents_first<T>(items: &[T], code: impl Fn(&T) -> &str, parent: impl Fn(&T) -> Option<&str>) -> Vec<usize> {
-    let index: HashMap<&str, usize> = items.iter().enumerate().map(|(i, t)| (code(t), i)).collect();
+fn parents_first<T>(
+    items: &[T],
+    code: impl Fn(&T) -> &str,
+    parent: impl Fn(&T) -> Option<&str>,
+) -> Vec<usize> {
+    let index: HashMap<&str, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (code(t), i))
+        .collect();
     let mut placed = vec![false; items.len()];
     let mut order = Vec::with_capacity(items.len());
-    fn place<T>(i: usize, items: &[T], index: &HashMap<&str, usize>, parent: &dyn Fn(&T) -> Option<&str>, placed: &mut [bool], order: &mut Vec<usize>, depth: usize) {
+    fn place<T>(
+        i: usize,
+        items: &[T],
+        index: &HashMap<&str, usize>,
+        parent: &dyn Fn(&T) -> Option<&str>,
+        placed: &mut [bool],
+        order: &mut Vec<usize>,
+        depth: usize,
+    ) {
         if placed[i] || depth > items.len() {
             return;
         }
@@ -240,10 +288,22 @@ struct Ids {
 }
 
 impl Ids {
-    async fn load<E: EntityTrait>(txn: &DatabaseTransaction, code: E::Column, id: E::Column) -> Result<Ids, DatasetError> {
+    async fn load<E: EntityTrait>(
+        txn: &DatabaseTransaction,
+        code: E::Column,
+        id: E::Column,
+    ) -> Result<Ids, DatasetError> {
         use sea_orm::QuerySelect;
-        let rows: Vec<(String, i32)> = E::find().select_only().column(code).column(id).into_tuple().all(txn).await?;
-        Ok(Ids { map: rows.into_iter().collect() })
+        let rows: Vec<(String, i32)> = E::find()
+            .select_only()
+            .column(code)
+            .column(id)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        Ok(Ids {
+            map: rows.into_iter().collect(),
+        })
     }
 
     fn get(&self, code: &str) -> Option<i32> {
@@ -256,17 +316,33 @@ impl Ids {
 }
 
 /// Applies `plan` in one transaction; with `dry_run` the transaction is rolled back.
-pub async fn apply(db: &DatabaseConnection, plan: &Plan, dry_run: bool, progress: bool) -> Result<ImportReport, DatasetError> {
+pub async fn apply(
+    db: &DatabaseConnection,
+    plan: &Plan,
+    dry_run: bool,
+    progress: bool,
+) -> Result<ImportReport, DatasetError> {
     let txn = db.begin().await?;
     let bar = if progress && std::io::stderr().is_terminal() && plan.size() > 2_000 {
         let bar = ProgressBar::new(plan.size());
-        bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} records ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} records ({eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
         bar
     } else {
         ProgressBar::hidden()
     };
     let now = Utc::now().to_rfc3339();
-    let mut sync = Sync { txn: &txn, report: ImportReport { dry_run, ..Default::default() }, progress: bar, now };
+    let mut sync = Sync {
+        txn: &txn,
+        report: ImportReport {
+            dry_run,
+            ..Default::default()
+        },
+        progress: bar,
+        now,
+    };
     write_plan(&mut sync, plan).await?;
     sync.progress.finish_and_clear();
     let report = sync.report;
@@ -286,88 +362,207 @@ async fn write_plan(sync: &mut Sync<'_>, plan: &Plan) -> Result<(), DatasetError
     let wanted = plan.parties.iter().map(|p| want(&p.code, merged(json!({
         "code": p.code, "name": p.name, "kind": p.kind, "is_category": p.category, "summary": p.summary,
     }), provenance(&p.source, &p.note)))).collect();
-    sync.table::<party::Entity>("party", all(), wanted, code_key, false).await?;
-    let parties = Ids::load::<party::Entity>(sync.txn, party::Column::Code, party::Column::Id).await?;
-    let plan_parties: Vec<i32> = plan.parties.iter().filter_map(|p| parties.get(&p.code)).collect();
+    sync.table::<party::Entity>("party", all(), wanted, code_key, false)
+        .await?;
+    let parties =
+        Ids::load::<party::Entity>(sync.txn, party::Column::Code, party::Column::Id).await?;
+    let plan_parties: Vec<i32> = plan
+        .parties
+        .iter()
+        .filter_map(|p| parties.get(&p.code))
+        .collect();
     let mut wanted = Vec::new();
     for p in &plan.parties {
-        let Some(pid) = parties.get(&p.code) else { continue };
+        let Some(pid) = parties.get(&p.code) else {
+            continue;
+        };
         for alias in &p.aliases {
-            wanted.push(want(format!("{pid}|{alias}"), merged(json!({"party_id": pid, "alias": alias}), provenance(&p.source, &None))));
+            wanted.push(want(
+                format!("{pid}|{alias}"),
+                merged(
+                    json!({"party_id": pid, "alias": alias}),
+                    provenance(&p.source, &None),
+                ),
+            ));
         }
     }
     let scope = Condition::all().add(party_alias::Column::PartyId.is_in(plan_parties.clone()));
-    sync.table::<party_alias::Entity>("party_alias", scope, wanted, |r| format!("{}|{}", s(r, "party_id"), s(r, "alias")), true).await?;
+    sync.table::<party_alias::Entity>(
+        "party_alias",
+        scope,
+        wanted,
+        |r| format!("{}|{}", s(r, "party_id"), s(r, "alias")),
+        true,
+    )
+    .await?;
     let mut wanted = Vec::new();
     for p in &plan.parties {
-        let Some(cid) = parties.get(&p.code) else { continue };
+        let Some(cid) = parties.get(&p.code) else {
+            continue;
+        };
         for m in &p.members {
             if let Some(mid) = parties.get(m) {
-                wanted.push(want(format!("{cid}|{mid}"), merged(json!({"collective_id": cid, "member_id": mid}), provenance(&p.source, &None))));
+                wanted.push(want(
+                    format!("{cid}|{mid}"),
+                    merged(
+                        json!({"collective_id": cid, "member_id": mid}),
+                        provenance(&p.source, &None),
+                    ),
+                ));
             }
         }
     }
     let scope = Condition::all().add(party_membership::Column::CollectiveId.is_in(plan_parties));
-    sync.table::<party_membership::Entity>("party_membership", scope, wanted, |r| format!("{}|{}", s(r, "collective_id"), s(r, "member_id")), true).await?;
+    sync.table::<party_membership::Entity>(
+        "party_membership",
+        scope,
+        wanted,
+        |r| format!("{}|{}", s(r, "collective_id"), s(r, "member_id")),
+        true,
+    )
+    .await?;
 
     // Regions (parents first) and their parties.
-    let mut regions = Ids::load::<region::Entity>(sync.txn, region::Column::Code, region::Column::Id).await?;
+    let mut regions =
+        Ids::load::<region::Entity>(sync.txn, region::Column::Code, region::Column::Id).await?;
     for i in parents_first(&plan.regions, |r| &r.code, |r| r.parent.as_deref()) {
         let r = &plan.regions[i];
-        let row = merged(json!({"code": r.code, "name": r.name, "kind": r.kind, "parent_id": regions.opt(&r.parent), "summary": r.summary}), provenance(&r.source, &r.note));
-        let ids = sync.table::<region::Entity>("region", Condition::all().add(region::Column::Code.eq(r.code.as_str())), vec![want(&r.code, row)], code_key, false).await?;
+        let row = merged(
+            json!({"code": r.code, "name": r.name, "kind": r.kind, "parent_id": regions.opt(&r.parent), "summary": r.summary}),
+            provenance(&r.source, &r.note),
+        );
+        let ids = sync
+            .table::<region::Entity>(
+                "region",
+                Condition::all().add(region::Column::Code.eq(r.code.as_str())),
+                vec![want(&r.code, row)],
+                code_key,
+                false,
+            )
+            .await?;
         regions.map.extend(ids);
     }
     let mut wanted = Vec::new();
     for r in &plan.regions {
-        let Some(rid) = regions.get(&r.code) else { continue };
+        let Some(rid) = regions.get(&r.code) else {
+            continue;
+        };
         for l in &r.parties {
             if let Some(pid) = parties.get(&l.party) {
-                wanted.push(want(format!("{rid}|{pid}|{}", l.role), merged(json!({"region_id": rid, "party_id": pid, "role": l.role}), provenance(&r.source, &None))));
+                wanted.push(want(
+                    format!("{rid}|{pid}|{}", l.role),
+                    merged(
+                        json!({"region_id": rid, "party_id": pid, "role": l.role}),
+                        provenance(&r.source, &None),
+                    ),
+                ));
             }
         }
     }
-    let plan_regions: Vec<i32> = plan.regions.iter().filter_map(|r| regions.get(&r.code)).collect();
+    let plan_regions: Vec<i32> = plan
+        .regions
+        .iter()
+        .filter_map(|r| regions.get(&r.code))
+        .collect();
     let scope = Condition::all().add(region_party::Column::RegionId.is_in(plan_regions));
-    sync.table::<region_party::Entity>("region_party", scope, wanted, |r| format!("{}|{}|{}", s(r, "region_id"), s(r, "party_id"), s(r, "role")), true).await?;
+    sync.table::<region_party::Entity>(
+        "region_party",
+        scope,
+        wanted,
+        |r| {
+            format!(
+                "{}|{}|{}",
+                s(r, "region_id"),
+                s(r, "party_id"),
+                s(r, "role")
+            )
+        },
+        true,
+    )
+    .await?;
 
     // Agendas (predecessors first) and their signatories.
-    let mut agendas = Ids::load::<agenda::Entity>(sync.txn, agenda::Column::Code, agenda::Column::Id).await?;
-    let recs: Vec<_> = plan.agendas.iter().filter_map(|a| a.agenda.as_ref()).collect();
+    let mut agendas =
+        Ids::load::<agenda::Entity>(sync.txn, agenda::Column::Code, agenda::Column::Id).await?;
+    let recs: Vec<_> = plan
+        .agendas
+        .iter()
+        .filter_map(|a| a.agenda.as_ref())
+        .collect();
     for i in parents_first(&recs, |a| &a.code, |a| a.predecessor.as_deref()) {
         let a = recs[i];
-        let row = merged(json!({
-            "code": a.code, "title": a.title, "kind": a.kind, "region_id": regions.get(&a.region),
-            "period_start": a.period_start, "period_end": a.period_end, "predecessor_id": agendas.opt(&a.predecessor),
-            "review_moments": a.review_moments, "summary": a.summary,
-        }), provenance(&a.source, &a.note));
-        let ids = sync.table::<agenda::Entity>("agenda", Condition::all().add(agenda::Column::Code.eq(a.code.as_str())), vec![want(&a.code, row)], code_key, false).await?;
+        let row = merged(
+            json!({
+                "code": a.code, "title": a.title, "kind": a.kind, "region_id": regions.get(&a.region),
+                "period_start": a.period_start, "period_end": a.period_end, "predecessor_id": agendas.opt(&a.predecessor),
+                "review_moments": a.review_moments, "summary": a.summary,
+            }),
+            provenance(&a.source, &a.note),
+        );
+        let ids = sync
+            .table::<agenda::Entity>(
+                "agenda",
+                Condition::all().add(agenda::Column::Code.eq(a.code.as_str())),
+                vec![want(&a.code, row)],
+                code_key,
+                false,
+            )
+            .await?;
         agendas.map.extend(ids);
     }
     let mut wanted = Vec::new();
     for a in &recs {
-        let Some(aid) = agendas.get(&a.code) else { continue };
+        let Some(aid) = agendas.get(&a.code) else {
+            continue;
+        };
         for sig in &a.signatories {
             if let Some(pid) = parties.get(&sig.party) {
-                wanted.push(want(format!("{aid}|{pid}"), merged(json!({"agenda_id": aid, "party_id": pid, "role": sig.role}), provenance(&a.source, &None))));
+                wanted.push(want(
+                    format!("{aid}|{pid}"),
+                    merged(
+                        json!({"agenda_id": aid, "party_id": pid, "role": sig.role}),
+                        provenance(&a.source, &None),
+                    ),
+                ));
             }
         }
     }
     let plan_agendas: Vec<i32> = recs.iter().filter_map(|a| agendas.get(&a.code)).collect();
-    let scope = Condition::all().add(agenda_signatory::Column::AgendaId.is_in(plan_agendas.clone()));
-    sync.table::<agenda_signatory::Entity>("agenda_signatory", scope, wanted, |r| format!("{}|{}", s(r, "agenda_id"), s(r, "party_id")), true).await?;
+    let scope =
+        Condition::all().add(agenda_signatory::Column::AgendaId.is_in(plan_agendas.clone()));
+    sync.table::<agenda_signatory::Entity>(
+        "agenda_signatory",
+        scope,
+        wanted,
+        |r| format!("{}|{}", s(r, "agenda_id"), s(r, "party_id")),
+        true,
+    )
+    .await?;
 
     // Themes: national ones, then each agenda's, parents first.
-    let mut themes = Ids::load::<theme::Entity>(sync.txn, theme::Column::Code, theme::Column::Id).await?;
-    let mut all_themes: Vec<(&super::format::ThemeRec, Option<i32>)> = plan.national_themes.iter().map(|t| (t, None)).collect();
+    let mut themes =
+        Ids::load::<theme::Entity>(sync.txn, theme::Column::Code, theme::Column::Id).await?;
+    let mut all_themes: Vec<(&super::format::ThemeRec, Option<i32>)> =
+        plan.national_themes.iter().map(|t| (t, None)).collect();
     for a in &plan.agendas {
         let aid = a.agenda.as_ref().and_then(|r| agendas.get(&r.code));
         all_themes.extend(a.themes.iter().map(|t| (t, aid)));
     }
     for i in parents_first(&all_themes, |t| &t.0.code, |t| t.0.parent.as_deref()) {
         let (t, aid) = all_themes[i];
-        let row = merged(json!({"code": t.code, "name": t.name, "parent_id": themes.opt(&t.parent), "agenda_id": aid, "summary": t.summary}), provenance(&t.source, &t.note));
-        let ids = sync.table::<theme::Entity>("theme", Condition::all().add(theme::Column::Code.eq(t.code.as_str())), vec![want(&t.code, row)], code_key, false).await?;
+        let row = merged(
+            json!({"code": t.code, "name": t.name, "parent_id": themes.opt(&t.parent), "agenda_id": aid, "summary": t.summary}),
+            provenance(&t.source, &t.note),
+        );
+        let ids = sync
+            .table::<theme::Entity>(
+                "theme",
+                Condition::all().add(theme::Column::Code.eq(t.code.as_str())),
+                vec![want(&t.code, row)],
+                code_key,
+                false,
+            )
+            .await?;
         themes.map.extend(ids);
     }
 
@@ -383,85 +578,225 @@ async fn write_plan(sync: &mut Sync<'_>, plan: &Plan) -> Result<(), DatasetError
         }
     }
     let codes: Vec<String> = wanted.iter().map(|w| w.key.clone()).collect();
-    let goals = Ids { map: sync.table::<goal::Entity>("goal", Condition::all().add(goal::Column::Code.is_in(codes)), wanted, code_key, false).await? };
-    let goals = Ids { map: { let mut m = Ids::load::<goal::Entity>(sync.txn, goal::Column::Code, goal::Column::Id).await?.map; m.extend(goals.map); m } };
-    let plan_goals: Vec<i32> = plan.agendas.iter().flat_map(|a| a.goals.iter()).filter_map(|g| goals.get(&g.code)).collect();
+    let goals = Ids {
+        map: sync
+            .table::<goal::Entity>(
+                "goal",
+                Condition::all().add(goal::Column::Code.is_in(codes)),
+                wanted,
+                code_key,
+                false,
+            )
+            .await?,
+    };
+    let goals = Ids {
+        map: {
+            let mut m = Ids::load::<goal::Entity>(sync.txn, goal::Column::Code, goal::Column::Id)
+                .await?
+                .map;
+            m.extend(goals.map);
+            m
+        },
+    };
+    let plan_goals: Vec<i32> = plan
+        .agendas
+        .iter()
+        .flat_map(|a| a.goals.iter())
+        .filter_map(|g| goals.get(&g.code))
+        .collect();
     let (mut parents, mut goal_themes) = (Vec::new(), Vec::new());
     for g in plan.agendas.iter().flat_map(|a| a.goals.iter()) {
-        let Some(gid) = goals.get(&g.code) else { continue };
+        let Some(gid) = goals.get(&g.code) else {
+            continue;
+        };
         for p in g.parents.iter().filter_map(|p| goals.get(p)) {
-            parents.push(want(format!("{gid}|{p}"), merged(json!({"goal_id": gid, "parent_id": p}), provenance(&g.source, &None))));
+            parents.push(want(
+                format!("{gid}|{p}"),
+                merged(
+                    json!({"goal_id": gid, "parent_id": p}),
+                    provenance(&g.source, &None),
+                ),
+            ));
         }
         for t in g.themes.iter().filter_map(|t| themes.get(t)) {
-            goal_themes.push(want(format!("{gid}|{t}"), merged(json!({"goal_id": gid, "theme_id": t}), provenance(&g.source, &None))));
+            goal_themes.push(want(
+                format!("{gid}|{t}"),
+                merged(
+                    json!({"goal_id": gid, "theme_id": t}),
+                    provenance(&g.source, &None),
+                ),
+            ));
         }
     }
     let scope = Condition::all().add(goal_parent::Column::GoalId.is_in(plan_goals.clone()));
-    sync.table::<goal_parent::Entity>("goal_parent", scope, parents, |r| format!("{}|{}", s(r, "goal_id"), s(r, "parent_id")), true).await?;
+    sync.table::<goal_parent::Entity>(
+        "goal_parent",
+        scope,
+        parents,
+        |r| format!("{}|{}", s(r, "goal_id"), s(r, "parent_id")),
+        true,
+    )
+    .await?;
     let scope = Condition::all().add(goal_theme::Column::GoalId.is_in(plan_goals.clone()));
-    sync.table::<goal_theme::Entity>("goal_theme", scope, goal_themes, |r| format!("{}|{}", s(r, "goal_id"), s(r, "theme_id")), true).await?;
+    sync.table::<goal_theme::Entity>(
+        "goal_theme",
+        scope,
+        goal_themes,
+        |r| format!("{}|{}", s(r, "goal_id"), s(r, "theme_id")),
+        true,
+    )
+    .await?;
 
     // Initiatives (parents first) and their links and steps.
-    let mut initiatives = Ids::load::<initiative::Entity>(sync.txn, initiative::Column::Code, initiative::Column::Id).await?;
+    let mut initiatives =
+        Ids::load::<initiative::Entity>(sync.txn, initiative::Column::Code, initiative::Column::Id)
+            .await?;
     let mut all_initiatives: Vec<(&super::format::InitiativeRec, Option<i32>)> = Vec::new();
     for a in &plan.agendas {
         let aid = a.agenda.as_ref().and_then(|r| agendas.get(&r.code));
         all_initiatives.extend(a.initiatives.iter().map(|n| (n, aid)));
     }
     let order = parents_first(&all_initiatives, |n| &n.0.code, |n| n.0.parent.as_deref());
-    let (flat, nested): (Vec<usize>, Vec<usize>) = order.into_iter().partition(|i| all_initiatives[*i].0.parent.is_none());
-    let initiative_row = |n: &super::format::InitiativeRec, aid: Option<i32>, parent: Option<i32>, themes: &Ids| merged(json!({
-        "code": n.code, "agenda_id": aid, "parent_id": parent, "title": n.title, "summary": n.summary,
-        "status": n.status, "lead_theme_id": themes.opt(&n.lead_theme), "labour_saving": n.labour_saving,
-        "visibility": n.visibility, "starts": n.starts, "ends": n.ends, "timeline": n.timeline,
-        "funding": n.funding, "budget_eur": n.budget.map(|b| b.round() as i64), "contacts": [],
-        "internal_notes": null, "progress_notes": null,
-    }), provenance(&n.source, &n.note));
+    let (flat, nested): (Vec<usize>, Vec<usize>) = order
+        .into_iter()
+        .partition(|i| all_initiatives[*i].0.parent.is_none());
+    let initiative_row = |n: &super::format::InitiativeRec,
+                          aid: Option<i32>,
+                          parent: Option<i32>,
+                          themes: &Ids| {
+        merged(
+            json!({
+                "code": n.code, "agenda_id": aid, "parent_id": parent, "title": n.title, "summary": n.summary,
+                "status": n.status, "lead_theme_id": themes.opt(&n.lead_theme), "labour_saving": n.labour_saving,
+                "visibility": n.visibility, "starts": n.starts, "ends": n.ends, "timeline": n.timeline,
+                "funding": n.funding, "budget_eur": n.budget.map(|b| b.round() as i64), "contacts": [],
+                "internal_notes": null, "progress_notes": null,
+            }),
+            provenance(&n.source, &n.note),
+        )
+    };
     // Top-level initiatives in one batch, sub-initiatives after their parents.
-    let wanted: Vec<Want> = flat.iter().map(|i| { let (n, aid) = all_initiatives[*i]; want(&n.code, initiative_row(n, aid, None, &themes)) }).collect();
+    let wanted: Vec<Want> = flat
+        .iter()
+        .map(|i| {
+            let (n, aid) = all_initiatives[*i];
+            want(&n.code, initiative_row(n, aid, None, &themes))
+        })
+        .collect();
     let codes: Vec<String> = wanted.iter().map(|w| w.key.clone()).collect();
-    let ids = sync.table::<initiative::Entity>("initiative", Condition::all().add(initiative::Column::Code.is_in(codes)), wanted, code_key, false).await?;
+    let ids = sync
+        .table::<initiative::Entity>(
+            "initiative",
+            Condition::all().add(initiative::Column::Code.is_in(codes)),
+            wanted,
+            code_key,
+            false,
+        )
+        .await?;
     initiatives.map.extend(ids);
     for i in nested {
         let (n, aid) = all_initiatives[i];
         let row = initiative_row(n, aid, initiatives.opt(&n.parent), &themes);
-        let ids = sync.table::<initiative::Entity>("initiative", Condition::all().add(initiative::Column::Code.eq(n.code.as_str())), vec![want(&n.code, row)], code_key, false).await?;
+        let ids = sync
+            .table::<initiative::Entity>(
+                "initiative",
+                Condition::all().add(initiative::Column::Code.eq(n.code.as_str())),
+                vec![want(&n.code, row)],
+                code_key,
+                false,
+            )
+            .await?;
         initiatives.map.extend(ids);
     }
-    let plan_initiatives: Vec<i32> = all_initiatives.iter().filter_map(|(n, _)| initiatives.get(&n.code)).collect();
-    let (mut inparties, mut inthemes, mut ingoals, mut steps) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let plan_initiatives: Vec<i32> = all_initiatives
+        .iter()
+        .filter_map(|(n, _)| initiatives.get(&n.code))
+        .collect();
+    let (mut inparties, mut inthemes, mut ingoals, mut steps) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (n, _) in &all_initiatives {
-        let Some(iid) = initiatives.get(&n.code) else { continue };
+        let Some(iid) = initiatives.get(&n.code) else {
+            continue;
+        };
         for p in &n.parties {
             if let Some(pid) = parties.get(&p.party) {
                 inparties.push(want(format!("{iid}|{pid}|{}", p.role), merged(json!({"initiative_id": iid, "party_id": pid, "role": p.role, "capacity": p.capacity}), provenance(&n.source, &None))));
             }
         }
         for t in n.themes.iter().filter_map(|t| themes.get(t)) {
-            inthemes.push(want(format!("{iid}|{t}"), merged(json!({"initiative_id": iid, "theme_id": t}), provenance(&n.source, &None))));
+            inthemes.push(want(
+                format!("{iid}|{t}"),
+                merged(
+                    json!({"initiative_id": iid, "theme_id": t}),
+                    provenance(&n.source, &None),
+                ),
+            ));
         }
         for g in n.goals.iter().filter_map(|g| goals.get(g)) {
-            ingoals.push(want(format!("{iid}|{g}"), merged(json!({"initiative_id": iid, "goal_id": g}), provenance(&n.source, &None))));
+            ingoals.push(want(
+                format!("{iid}|{g}"),
+                merged(
+                    json!({"initiative_id": iid, "goal_id": g}),
+                    provenance(&n.source, &None),
+                ),
+            ));
         }
         for (pos, m) in n.milestones.iter().enumerate() {
             steps.push(want(format!("i{iid}|{}", pos + 1), merged(json!({"initiative_id": iid, "goal_id": null, "position": pos + 1, "title": m.title, "summary": m.summary, "year": m.year, "period": m.period}), provenance(&n.source, &None))));
         }
     }
-    let scope = Condition::all().add(initiative_party::Column::InitiativeId.is_in(plan_initiatives.clone()));
-    sync.table::<initiative_party::Entity>("initiative_party", scope, inparties, |r| format!("{}|{}|{}", s(r, "initiative_id"), s(r, "party_id"), s(r, "role")), true).await?;
-    let scope = Condition::all().add(initiative_theme::Column::InitiativeId.is_in(plan_initiatives.clone()));
-    sync.table::<initiative_theme::Entity>("initiative_theme", scope, inthemes, |r| format!("{}|{}", s(r, "initiative_id"), s(r, "theme_id")), true).await?;
-    let scope = Condition::all().add(initiative_goal::Column::InitiativeId.is_in(plan_initiatives.clone()));
-    sync.table::<initiative_goal::Entity>("initiative_goal", scope, ingoals, |r| format!("{}|{}", s(r, "initiative_id"), s(r, "goal_id")), true).await?;
+    let scope = Condition::all()
+        .add(initiative_party::Column::InitiativeId.is_in(plan_initiatives.clone()));
+    sync.table::<initiative_party::Entity>(
+        "initiative_party",
+        scope,
+        inparties,
+        |r| {
+            format!(
+                "{}|{}|{}",
+                s(r, "initiative_id"),
+                s(r, "party_id"),
+                s(r, "role")
+            )
+        },
+        true,
+    )
+    .await?;
+    let scope = Condition::all()
+        .add(initiative_theme::Column::InitiativeId.is_in(plan_initiatives.clone()));
+    sync.table::<initiative_theme::Entity>(
+        "initiative_theme",
+        scope,
+        inthemes,
+        |r| format!("{}|{}", s(r, "initiative_id"), s(r, "theme_id")),
+        true,
+    )
+    .await?;
+    let scope =
+        Condition::all().add(initiative_goal::Column::InitiativeId.is_in(plan_initiatives.clone()));
+    sync.table::<initiative_goal::Entity>(
+        "initiative_goal",
+        scope,
+        ingoals,
+        |r| format!("{}|{}", s(r, "initiative_id"), s(r, "goal_id")),
+        true,
+    )
+    .await?;
 
     // Milestones of initiatives and of goals, by their position.
     let mut per_goal: HashMap<i32, i32> = HashMap::new();
     for a in &plan.agendas {
         for m in &a.goal_milestones {
-            let Some(gid) = goals.get(&m.goal) else { continue };
+            let Some(gid) = goals.get(&m.goal) else {
+                continue;
+            };
             let pos = per_goal.entry(gid).or_default();
             *pos += 1;
-            let source = a.agenda.as_ref().and_then(|r| r.source.clone()).map(|s| Source { section: None, ..s });
+            let source = a
+                .agenda
+                .as_ref()
+                .and_then(|r| r.source.clone())
+                .map(|s| Source { section: None, ..s });
             steps.push(want(format!("g{gid}|{pos}"), merged(json!({"initiative_id": null, "goal_id": gid, "position": *pos, "title": m.title, "summary": m.summary, "year": m.year, "period": m.period}), provenance(&source, &None))));
         }
     }
@@ -472,7 +807,8 @@ async fn write_plan(sync: &mut Sync<'_>, plan: &Plan) -> Result<(), DatasetError
         Some(Value::Number(i)) => format!("i{i}|{}", s(r, "position")),
         _ => format!("g{}|{}", s(r, "goal_id"), s(r, "position")),
     };
-    sync.table::<milestone::Entity>("milestone", scope, steps, step_key, true).await?;
+    sync.table::<milestone::Entity>("milestone", scope, steps, step_key, true)
+        .await?;
 
     // Indicators and knelpunten.
     let mut wanted = Vec::new();
@@ -488,7 +824,14 @@ async fn write_plan(sync: &mut Sync<'_>, plan: &Plan) -> Result<(), DatasetError
         }
     }
     let codes: Vec<String> = wanted.iter().map(|w| w.key.clone()).collect();
-    sync.table::<indicator::Entity>("indicator", Condition::all().add(indicator::Column::Code.is_in(codes)), wanted, code_key, false).await?;
+    sync.table::<indicator::Entity>(
+        "indicator",
+        Condition::all().add(indicator::Column::Code.is_in(codes)),
+        wanted,
+        code_key,
+        false,
+    )
+    .await?;
     let mut wanted = Vec::new();
     for a in &plan.agendas {
         let aid = a.agenda.as_ref().and_then(|r| agendas.get(&r.code));
@@ -500,7 +843,14 @@ async fn write_plan(sync: &mut Sync<'_>, plan: &Plan) -> Result<(), DatasetError
         }
     }
     let codes: Vec<String> = wanted.iter().map(|w| w.key.clone()).collect();
-    sync.table::<bottleneck::Entity>("bottleneck", Condition::all().add(bottleneck::Column::Code.is_in(codes)), wanted, code_key, false).await?;
+    sync.table::<bottleneck::Entity>(
+        "bottleneck",
+        Condition::all().add(bottleneck::Column::Code.is_in(codes)),
+        wanted,
+        code_key,
+        false,
+    )
+    .await?;
 
     // Governance bodies and their members.
     let mut wanted = Vec::new();
@@ -511,18 +861,42 @@ async fn write_plan(sync: &mut Sync<'_>, plan: &Plan) -> Result<(), DatasetError
         }
     }
     let codes: Vec<String> = wanted.iter().map(|w| w.key.clone()).collect();
-    let bodies = sync.table::<governance_body::Entity>("governance_body", Condition::all().add(governance_body::Column::Code.is_in(codes)), wanted, code_key, false).await?;
+    let bodies = sync
+        .table::<governance_body::Entity>(
+            "governance_body",
+            Condition::all().add(governance_body::Column::Code.is_in(codes)),
+            wanted,
+            code_key,
+            false,
+        )
+        .await?;
     let mut wanted = Vec::new();
     for b in plan.agendas.iter().flat_map(|a| a.bodies.iter()) {
-        let Some(bid) = bodies.get(&b.code) else { continue };
+        let Some(bid) = bodies.get(&b.code) else {
+            continue;
+        };
         for m in &b.members {
             if let Some(pid) = parties.get(&m.party) {
-                wanted.push(want(format!("{bid}|{pid}"), merged(json!({"body_id": bid, "party_id": pid, "role": m.role}), provenance(&b.source, &None))));
+                wanted.push(want(
+                    format!("{bid}|{pid}"),
+                    merged(
+                        json!({"body_id": bid, "party_id": pid, "role": m.role}),
+                        provenance(&b.source, &None),
+                    ),
+                ));
             }
         }
     }
-    let scope = Condition::all().add(governance_member::Column::BodyId.is_in(bodies.values().copied().collect::<Vec<_>>()));
-    sync.table::<governance_member::Entity>("governance_member", scope, wanted, |r| format!("{}|{}", s(r, "body_id"), s(r, "party_id")), true).await?;
+    let scope = Condition::all()
+        .add(governance_member::Column::BodyId.is_in(bodies.values().copied().collect::<Vec<_>>()));
+    sync.table::<governance_member::Entity>(
+        "governance_member",
+        scope,
+        wanted,
+        |r| format!("{}|{}", s(r, "body_id"), s(r, "party_id")),
+        true,
+    )
+    .await?;
     let _ = plan_agendas;
     Ok(())
 }

@@ -11,10 +11,16 @@ use super::DatasetError;
 use super::format::*;
 
 fn source(document: &Option<String>, section: &Option<String>) -> Option<Source> {
-    document.as_ref().map(|d| Source { document: Some(d.clone()), section: section.clone() })
+    document.as_ref().map(|d| Source {
+        document: Some(d.clone()),
+        section: section.clone(),
+    })
 }
 
-async fn all<E: EntityTrait>(db: &DatabaseConnection, id: E::Column) -> Result<Vec<E::Model>, DatasetError> {
+async fn all<E: EntityTrait>(
+    db: &DatabaseConnection,
+    id: E::Column,
+) -> Result<Vec<E::Model>, DatasetError> {
     Ok(E::find().order_by_asc(id).all(db).await?)
 }
 
@@ -26,10 +32,12 @@ pub async fn export_dir(db: &DatabaseConnection, dir: &Path) -> Result<usize, Da
     let aliases = all::<party_alias::Entity>(db, party_alias::Column::Id).await?;
     let members = all::<party_membership::Entity>(db, party_membership::Column::Id).await?;
     let regions = all::<region::Entity>(db, region::Column::Id).await?;
-    let region_code: HashMap<i32, String> = regions.iter().map(|r| (r.id, r.code.clone())).collect();
+    let region_code: HashMap<i32, String> =
+        regions.iter().map(|r| (r.id, r.code.clone())).collect();
     let region_parties = all::<region_party::Entity>(db, region_party::Column::Id).await?;
     let agendas = all::<agenda::Entity>(db, agenda::Column::Id).await?;
-    let agenda_code: HashMap<i32, String> = agendas.iter().map(|a| (a.id, a.code.clone())).collect();
+    let agenda_code: HashMap<i32, String> =
+        agendas.iter().map(|a| (a.id, a.code.clone())).collect();
     let signatories = all::<agenda_signatory::Entity>(db, agenda_signatory::Column::Id).await?;
     let themes = all::<theme::Entity>(db, theme::Column::Id).await?;
     let theme_code: HashMap<i32, String> = themes.iter().map(|t| (t.id, t.code.clone())).collect();
@@ -38,7 +46,8 @@ pub async fn export_dir(db: &DatabaseConnection, dir: &Path) -> Result<usize, Da
     let goal_parents = all::<goal_parent::Entity>(db, goal_parent::Column::Id).await?;
     let goal_themes = all::<goal_theme::Entity>(db, goal_theme::Column::Id).await?;
     let initiatives = all::<initiative::Entity>(db, initiative::Column::Id).await?;
-    let initiative_code: HashMap<i32, String> = initiatives.iter().map(|i| (i.id, i.code.clone())).collect();
+    let initiative_code: HashMap<i32, String> =
+        initiatives.iter().map(|i| (i.id, i.code.clone())).collect();
     let in_parties = all::<initiative_party::Entity>(db, initiative_party::Column::Id).await?;
     let in_themes = all::<initiative_theme::Entity>(db, initiative_theme::Column::Id).await?;
     let in_goals = all::<initiative_goal::Entity>(db, initiative_goal::Column::Id).await?;
@@ -48,7 +57,8 @@ pub async fn export_dir(db: &DatabaseConnection, dir: &Path) -> Result<usize, Da
     let bodies = all::<governance_body::Entity>(db, governance_body::Column::Id).await?;
     let body_members = all::<governance_member::Entity>(db, governance_member::Column::Id).await?;
 
-    let lookup = |map: &HashMap<i32, String>, id: Option<i32>| id.and_then(|i| map.get(&i).cloned());
+    let lookup =
+        |map: &HashMap<i32, String>, id: Option<i32>| id.and_then(|i| map.get(&i).cloned());
 
     let mut registry = DataFile::default();
     for r in &regions {
@@ -63,7 +73,10 @@ pub async fn export_dir(db: &DatabaseConnection, dir: &Path) -> Result<usize, Da
             parties: region_parties
                 .iter()
                 .filter(|l| l.region_id == r.id)
-                .map(|l| RegionPartyRec { party: pc(l.party_id), role: l.role.clone() })
+                .map(|l| RegionPartyRec {
+                    party: pc(l.party_id),
+                    role: l.role.clone(),
+                })
                 .collect(),
         });
     }
@@ -73,8 +86,16 @@ pub async fn export_dir(db: &DatabaseConnection, dir: &Path) -> Result<usize, Da
             name: p.name.clone(),
             kind: p.kind.clone(),
             category: p.is_category,
-            aliases: aliases.iter().filter(|a| a.party_id == p.id).map(|a| a.alias.clone()).collect(),
-            members: members.iter().filter(|m| m.collective_id == p.id).map(|m| pc(m.member_id)).collect(),
+            aliases: aliases
+                .iter()
+                .filter(|a| a.party_id == p.id)
+                .map(|a| a.alias.clone())
+                .collect(),
+            members: members
+                .iter()
+                .filter(|m| m.collective_id == p.id)
+                .map(|m| pc(m.member_id))
+                .collect(),
             summary: p.summary.clone(),
             note: p.note.clone(),
             source: source(&p.source_document, &p.source_section),
@@ -88,7 +109,11 @@ pub async fn export_dir(db: &DatabaseConnection, dir: &Path) -> Result<usize, Da
         note: t.note.clone(),
         source: source(&t.source_document, &t.source_section),
     };
-    registry.themes = themes.iter().filter(|t| t.agenda_id.is_none()).map(theme_rec).collect();
+    registry.themes = themes
+        .iter()
+        .filter(|t| t.agenda_id.is_none())
+        .map(theme_rec)
+        .collect();
 
     let mut files = vec![("registry.yaml".to_string(), registry)];
     for a in &agendas {
@@ -101,19 +126,27 @@ pub async fn export_dir(db: &DatabaseConnection, dir: &Path) -> Result<usize, Da
                 period_start: a.period_start,
                 period_end: a.period_end,
                 predecessor: lookup(&agenda_code, a.predecessor_id),
-                review_moments: serde_json::from_value(a.review_moments.clone()).unwrap_or_default(),
+                review_moments: serde_json::from_value(a.review_moments.clone())
+                    .unwrap_or_default(),
                 summary: a.summary.clone(),
                 note: a.note.clone(),
                 source: source(&a.source_document, &a.source_section),
                 signatories: signatories
                     .iter()
                     .filter(|s| s.agenda_id == a.id)
-                    .map(|s| SignatoryRec { party: pc(s.party_id), role: s.role.clone() })
+                    .map(|s| SignatoryRec {
+                        party: pc(s.party_id),
+                        role: s.role.clone(),
+                    })
                     .collect(),
             }),
             ..Default::default()
         };
-        file.themes = themes.iter().filter(|t| t.agenda_id == Some(a.id)).map(theme_rec).collect();
+        file.themes = themes
+            .iter()
+            .filter(|t| t.agenda_id == Some(a.id))
+            .map(theme_rec)
+            .collect();
         for g in goals.iter().filter(|g| g.agenda_id == a.id) {
             file.goals.push(GoalRec {
                 code: g.code.clone(),
@@ -121,8 +154,16 @@ pub async fn export_dir(db: &DatabaseConnection, dir: &Path) -> Result<usize, Da
                 kind: g.kind.clone(),
                 title: g.title.clone(),
                 summary: g.summary.clone(),
-                parents: goal_parents.iter().filter(|l| l.goal_id == g.id).filter_map(|l| goal_code.get(&l.parent_id).cloned()).collect(),
-                themes: goal_themes.iter().filter(|l| l.goal_id == g.id).filter_map(|l| theme_code.get(&l.theme_id).cloned()).collect(),
+                parents: goal_parents
+                    .iter()
+                    .filter(|l| l.goal_id == g.id)
+                    .filter_map(|l| goal_code.get(&l.parent_id).cloned())
+                    .collect(),
+                themes: goal_themes
+                    .iter()
+                    .filter(|l| l.goal_id == g.id)
+                    .filter_map(|l| theme_code.get(&l.theme_id).cloned())
+                    .collect(),
                 target: g.target.clone(),
                 target_year: g.target_year,
                 note: g.note.clone(),
@@ -162,7 +203,10 @@ pub async fn export_dir(db: &DatabaseConnection, dir: &Path) -> Result<usize, Da
             });
         }
         for n in initiatives.iter().filter(|n| n.agenda_id == a.id) {
-            let mut steps: Vec<&milestone::Model> = milestones.iter().filter(|m| m.initiative_id == Some(n.id)).collect();
+            let mut steps: Vec<&milestone::Model> = milestones
+                .iter()
+                .filter(|m| m.initiative_id == Some(n.id))
+                .collect();
             steps.sort_by_key(|m| (m.position, m.id));
             file.initiatives.push(InitiativeRec {
                 code: n.code.clone(),
@@ -178,23 +222,47 @@ pub async fn export_dir(db: &DatabaseConnection, dir: &Path) -> Result<usize, Da
                 timeline: n.timeline.clone(),
                 funding: n.funding.clone(),
                 budget: n.budget_eur.map(|b| b as f64),
-                themes: in_themes.iter().filter(|l| l.initiative_id == n.id).filter_map(|l| theme_code.get(&l.theme_id).cloned()).collect(),
-                goals: in_goals.iter().filter(|l| l.initiative_id == n.id).filter_map(|l| goal_code.get(&l.goal_id).cloned()).collect(),
+                themes: in_themes
+                    .iter()
+                    .filter(|l| l.initiative_id == n.id)
+                    .filter_map(|l| theme_code.get(&l.theme_id).cloned())
+                    .collect(),
+                goals: in_goals
+                    .iter()
+                    .filter(|l| l.initiative_id == n.id)
+                    .filter_map(|l| goal_code.get(&l.goal_id).cloned())
+                    .collect(),
                 parties: in_parties
                     .iter()
                     .filter(|l| l.initiative_id == n.id)
-                    .map(|l| ParticipationRec { party: pc(l.party_id), role: l.role.clone(), capacity: l.capacity.clone() })
+                    .map(|l| ParticipationRec {
+                        party: pc(l.party_id),
+                        role: l.role.clone(),
+                        capacity: l.capacity.clone(),
+                    })
                     .collect(),
                 milestones: steps
                     .into_iter()
-                    .map(|m| MilestoneRec { title: m.title.clone(), year: m.year, period: m.period.clone(), summary: m.summary.clone() })
+                    .map(|m| MilestoneRec {
+                        title: m.title.clone(),
+                        year: m.year,
+                        period: m.period.clone(),
+                        summary: m.summary.clone(),
+                    })
                     .collect(),
                 note: n.note.clone(),
                 source: source(&n.source_document, &n.source_section),
             });
         }
-        let goal_ids: Vec<i32> = goals.iter().filter(|g| g.agenda_id == a.id).map(|g| g.id).collect();
-        for m in milestones.iter().filter(|m| m.goal_id.is_some_and(|g| goal_ids.contains(&g))) {
+        let goal_ids: Vec<i32> = goals
+            .iter()
+            .filter(|g| g.agenda_id == a.id)
+            .map(|g| g.id)
+            .collect();
+        for m in milestones
+            .iter()
+            .filter(|m| m.goal_id.is_some_and(|g| goal_ids.contains(&g)))
+        {
             file.goal_milestones.push(GoalMilestoneRec {
                 goal: lookup(&goal_code, m.goal_id).unwrap_or_default(),
                 title: m.title.clone(),
@@ -213,7 +281,10 @@ pub async fn export_dir(db: &DatabaseConnection, dir: &Path) -> Result<usize, Da
                 members: body_members
                     .iter()
                     .filter(|m| m.body_id == b.id)
-                    .map(|m| MemberRec { party: pc(m.party_id), role: m.role.clone() })
+                    .map(|m| MemberRec {
+                        party: pc(m.party_id),
+                        role: m.role.clone(),
+                    })
                     .collect(),
                 note: b.note.clone(),
                 source: source(&b.source_document, &b.source_section),

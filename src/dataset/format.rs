@@ -136,7 +136,11 @@ pub struct ThemeRec {
 #[serde(deny_unknown_fields)]
 pub struct GoalRec {
     pub code: String,
-    #[serde(default, deserialize_with = "text_or_number", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "text_or_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub number: Option<String>,
     pub kind: String,
     pub title: String,
@@ -226,9 +230,17 @@ pub struct InitiativeRec {
     pub labour_saving: Option<bool>,
     #[serde(default = "public")]
     pub visibility: String,
-    #[serde(default, deserialize_with = "text_or_number", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "text_or_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub starts: Option<String>,
-    #[serde(default, deserialize_with = "text_or_number", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "text_or_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ends: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<String>,

@@ -57,7 +57,10 @@ pub async fn resolve_opt<E: EntityTrait>(
 /// Case-insensitive "contains" on a text column; `%` and `_` in the text match themselves.
 pub fn contains(column: impl ColumnTrait, text: &str) -> AppResult<Condition> {
     if text.len() > 200 {
-        return Err(AppError::bad_input("filter", "search text is limited to 200 characters"));
+        return Err(AppError::bad_input(
+            "filter",
+            "search text is limited to 200 characters",
+        ));
     }
     let escaped = text
         .to_lowercase()
@@ -65,7 +68,8 @@ pub fn contains(column: impl ColumnTrait, text: &str) -> AppResult<Condition> {
         .replace('%', "\\%")
         .replace('_', "\\_");
     let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
-    Ok(Condition::all().add(Expr::expr(Func::lower(Expr::col(column.as_column_ref()))).like(pattern)))
+    Ok(Condition::all()
+        .add(Expr::expr(Func::lower(Expr::col(column.as_column_ref()))).like(pattern)))
 }
 
 /// Rows changed at or after `since`.
@@ -75,7 +79,11 @@ pub fn changed_since(column: impl ColumnTrait, since: DateTime<Utc>) -> Conditio
 
 /// `SELECT select FROM E WHERE where = value`, for `IN (...)` conditions over link tables.
 pub fn ids_where<E: EntityTrait>(select: E::Column, conditions: Condition) -> SelectStatement {
-    E::find().select_only().column(select).filter(conditions).into_query()
+    E::find()
+        .select_only()
+        .column(select)
+        .filter(conditions)
+        .into_query()
 }
 
 /// The theme `id` and every theme below it.

@@ -5,14 +5,18 @@
 //! whose foreign key column holds the parent's id). [`Loaders`] holds one instance per
 //! table and column; it is created per request, so its cache never outlives a request.
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::*;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Value};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Value,
+};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use super::batching::Scheduler;
 use crate::error::AppError;
+use std::time::Duration;
 
 /// Loads rows of `E` by their id.
 pub struct RowById<E: EntityTrait> {
@@ -84,20 +88,46 @@ where
     }
 }
 
-fn by_id<E: EntityTrait>(db: &DatabaseConnection) -> DataLoader<RowById<E>>
+/// A loader with a per-request cache, whose loads [`drive`](super::batching::drive) runs.
+fn loader<L>(inner: L, scheduler: &Scheduler) -> DataLoader<L, HashMapCache>
 where
-    E::Model: Send + Sync + Clone + 'static,
+    L: Loader<i32> + Send + Sync + 'static,
 {
-    DataLoader::new(RowById::<E> { db: db.clone(), id: column::<E>("id") }, tokio::spawn)
+    DataLoader::with_cache(inner, scheduler.spawner(), HashMapCache::default())
+        .delay(Duration::ZERO)
 }
 
-fn by<E: EntityTrait>(db: &DatabaseConnection, name: &str) -> DataLoader<RowsBy<E>>
+fn by_id<E: EntityTrait>(
+    db: &DatabaseConnection,
+    scheduler: &Scheduler,
+) -> DataLoader<RowById<E>, HashMapCache>
 where
     E::Model: Send + Sync + Clone + 'static,
 {
-    DataLoader::new(
-        RowsBy::<E> { db: db.clone(), column: column::<E>(name), id: column::<E>("id") },
-        tokio::spawn,
+    loader(
+        RowById::<E> {
+            db: db.clone(),
+            id: column::<E>("id"),
+        },
+        scheduler,
+    )
+}
+
+fn by<E: EntityTrait>(
+    db: &DatabaseConnection,
+    name: &str,
+    scheduler: &Scheduler,
+) -> DataLoader<RowsBy<E>, HashMapCache>
+where
+    E::Model: Send + Sync + Clone + 'static,
+{
+    loader(
+        RowsBy::<E> {
+            db: db.clone(),
+            column: column::<E>(name),
+            id: column::<E>("id"),
+        },
+        scheduler,
     )
 }
 
@@ -109,16 +139,16 @@ macro_rules! loaders {
     ) => {
         /// The DataLoaders of one request.
         pub struct Loaders {
-            $(pub $id_field: DataLoader<RowById<$id_entity::Entity>>,)+
-            $(pub $field: DataLoader<RowsBy<$entity::Entity>>,)+
+            $(pub $id_field: DataLoader<RowById<$id_entity::Entity>, HashMapCache>,)+
+            $(pub $field: DataLoader<RowsBy<$entity::Entity>, HashMapCache>,)+
         }
 
         impl Loaders {
-            /// Fresh loaders (empty caches) over `db`.
-            pub fn new(db: &DatabaseConnection) -> Self {
+            /// Fresh loaders (empty caches) over `db`, whose loads `scheduler` runs.
+            pub fn new(db: &DatabaseConnection, scheduler: &Scheduler) -> Self {
                 Loaders {
-                    $($id_field: by_id::<$id_entity::Entity>(db),)+
-                    $($field: by::<$entity::Entity>(db, $column),)+
+                    $($id_field: by_id::<$id_entity::Entity>(db, scheduler),)+
+                    $($field: by::<$entity::Entity>(db, $column, scheduler),)+
                 }
             }
         }
@@ -178,7 +208,7 @@ loaders! {
 
 /// The row with `id`, through `loader`.
 pub async fn row<E: EntityTrait>(
-    loader: &DataLoader<RowById<E>>,
+    loader: &DataLoader<RowById<E>, HashMapCache>,
     id: i32,
 ) -> async_graphql::Result<Option<E::Model>>
 where
@@ -189,7 +219,7 @@ where
 
 /// The row with `id`, which a foreign key guarantees to exist.
 pub async fn required_row<E: EntityTrait>(
-    loader: &DataLoader<RowById<E>>,
+    loader: &DataLoader<RowById<E>, HashMapCache>,
     id: i32,
 ) -> async_graphql::Result<E::Model>
 where
@@ -203,24 +233,31 @@ where
 
 /// The rows that refer to `id`, through `loader`.
 pub async fn rows<E: EntityTrait>(
-    loader: &DataLoader<RowsBy<E>>,
+    loader: &DataLoader<RowsBy<E>, HashMapCache>,
     id: i32,
 ) -> async_graphql::Result<Vec<E::Model>>
 where
     E::Model: Send + Sync + Clone + 'static,
 {
-    Ok(loader.load_one(id).await.map_err(|e| (*e).clone())?.unwrap_or_default())
+    Ok(loader
+        .load_one(id)
+        .await
+        .map_err(|e| (*e).clone())?
+        .unwrap_or_default())
 }
 
 /// The rows with `ids`, in the order of `ids`, through `loader`.
 pub async fn rows_by_ids<E: EntityTrait>(
-    loader: &DataLoader<RowById<E>>,
+    loader: &DataLoader<RowById<E>, HashMapCache>,
     ids: impl IntoIterator<Item = i32>,
 ) -> async_graphql::Result<Vec<E::Model>>
 where
     E::Model: Send + Sync + Clone + 'static,
 {
     let ids: Vec<i32> = ids.into_iter().collect();
-    let found = loader.load_many(ids.iter().copied()).await.map_err(|e| (*e).clone())?;
+    let found = loader
+        .load_many(ids.iter().copied())
+        .await
+        .map_err(|e| (*e).clone())?;
     Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
 }

@@ -117,8 +117,17 @@ macro_rules! connection {
         impl From<Page<$node>> for $connection {
             fn from(page: Page<$node>) -> Self {
                 let nodes = page.edges.iter().map(|(_, node)| node.clone()).collect();
-                let edges = page.edges.into_iter().map(|(cursor, node)| $edge { cursor, node }).collect();
-                $connection { edges, nodes, page_info: page.page_info, total_count: page.total_count }
+                let edges = page
+                    .edges
+                    .into_iter()
+                    .map(|(cursor, node)| $edge { cursor, node })
+                    .collect();
+                $connection {
+                    edges,
+                    nodes,
+                    page_info: page.page_info,
+                    total_count: page.total_count,
+                }
             }
         }
     };
@@ -169,7 +178,9 @@ fn decode_cursor(path: &str, raw: &str, order: OrderField) -> AppResult<CursorDa
     let data: CursorData =
         serde_json::from_slice(&bytes).map_err(|_| bad("not a cursor returned by this list"))?;
     if data.o != order {
-        return Err(bad("the cursor was made for another ordering; page with the same orderBy"));
+        return Err(bad(
+            "the cursor was made for another ordering; page with the same orderBy",
+        ));
     }
     if (order == OrderField::Id) != data.k.is_none() {
         return Err(bad("not a cursor returned by this list"));
@@ -185,7 +196,10 @@ where
     let name = match order {
         OrderField::Id => return Ok(None),
         OrderField::Code if !E::HAS_CODE => {
-            return Err(AppError::bad_input("orderBy.field", "this list has no codes; order by ID, NAME or UPDATED_AT"));
+            return Err(AppError::bad_input(
+                "orderBy.field",
+                "this list has no codes; order by ID, NAME or UPDATED_AT",
+            ));
         }
         OrderField::Code => "code",
         OrderField::Name => E::NAME_COLUMN,
@@ -218,12 +232,25 @@ fn key_value(path: &str, order: OrderField, text: &str) -> AppResult<Value> {
 }
 
 /// Rows strictly beyond the cursor `(key, id)` in direction `ascending`.
-fn beyond<E: EntityTrait>(sort: Option<E::Column>, key: Option<Value>, id: i32, ascending: bool) -> Condition {
+fn beyond<E: EntityTrait>(
+    sort: Option<E::Column>,
+    key: Option<Value>,
+    id: i32,
+    ascending: bool,
+) -> Condition {
     let id_col = column::<E>("id");
-    let id_beyond = if ascending { id_col.gt(id) } else { id_col.lt(id) };
+    let id_beyond = if ascending {
+        id_col.gt(id)
+    } else {
+        id_col.lt(id)
+    };
     match (sort, key) {
         (Some(sort), Some(key)) => {
-            let key_beyond = if ascending { Expr::col(sort).gt(key.clone()) } else { Expr::col(sort).lt(key.clone()) };
+            let key_beyond = if ascending {
+                Expr::col(sort).gt(key.clone())
+            } else {
+                Expr::col(sort).lt(key.clone())
+            };
             Condition::any()
                 .add(key_beyond)
                 .add(Condition::all().add(Expr::col(sort).eq(key)).add(id_beyond))
@@ -250,29 +277,46 @@ where
         match n {
             None => Ok(None),
             Some(n) if n < 0 => Err(AppError::bad_input(path, "must not be negative")),
-            Some(n) if n as u64 > MAX_PAGE_SIZE => Err(AppError::bad_input(path, format!("at most {MAX_PAGE_SIZE} rows per page"))),
+            Some(n) if n as u64 > MAX_PAGE_SIZE => Err(AppError::bad_input(
+                path,
+                format!("at most {MAX_PAGE_SIZE} rows per page"),
+            )),
             Some(n) => Ok(Some(n as u64)),
         }
     };
     let first = size("first", args.first)?;
     let last = size("last", args.last)?;
     if first.is_some() && last.is_some() {
-        return Err(AppError::bad_input("last", "give either first or last, not both"));
+        return Err(AppError::bad_input(
+            "last",
+            "give either first or last, not both",
+        ));
     }
     let sort = sort_column::<E>(ordering.field)?;
     let ascending = ordering.direction == Direction::Asc;
     let mut condition = Condition::all().add(filter.clone());
-    for (path, raw, forward) in [("after", &args.after, true), ("before", &args.before, false)] {
+    for (path, raw, forward) in [
+        ("after", &args.after, true),
+        ("before", &args.before, false),
+    ] {
         if let Some(raw) = raw {
             let cursor = decode_cursor(path, raw, ordering.field)?;
-            let key = cursor.k.as_deref().map(|k| key_value(path, ordering.field, k)).transpose()?;
+            let key = cursor
+                .k
+                .as_deref()
+                .map(|k| key_value(path, ordering.field, k))
+                .transpose()?;
             condition = condition.add(beyond::<E>(sort, key, cursor.i, ascending == forward));
         }
     }
     let backward = last.is_some();
     let limit = last.or(first).unwrap_or(DEFAULT_PAGE_SIZE);
     let scan_ascending = ascending != backward;
-    let direction = if scan_ascending { Order::Asc } else { Order::Desc };
+    let direction = if scan_ascending {
+        Order::Asc
+    } else {
+        Order::Desc
+    };
     let mut select = E::find().filter(condition);
     if let Some(sort) = sort {
         select = select.order_by(sort, direction.clone());
@@ -287,7 +331,11 @@ where
     if backward {
         rows.reverse();
     }
-    let total_count = if want_total { E::find().filter(filter).count(db).await? } else { 0 };
+    let total_count = if want_total {
+        E::find().filter(filter).count(db).await?
+    } else {
+        0
+    };
     let id_col = column::<E>("id");
     let edges: Vec<(String, T)> = rows
         .into_iter()
@@ -297,15 +345,27 @@ where
                 _ => 0,
             };
             let k = sort.and_then(|c| key_text(row.get(c)));
-            let cursor = encode_cursor(&CursorData { o: ordering.field, k, i: id });
+            let cursor = encode_cursor(&CursorData {
+                o: ordering.field,
+                k,
+                i: id,
+            });
             (cursor, wrap(row))
         })
         .collect();
     let page_info = PageInfo {
-        has_next_page: if backward { args.before.is_some() } else { more },
+        has_next_page: if backward {
+            args.before.is_some()
+        } else {
+            more
+        },
         has_previous_page: if backward { more } else { args.after.is_some() },
         start_cursor: edges.first().map(|e| e.0.clone()),
         end_cursor: edges.last().map(|e| e.0.clone()),
     };
-    Ok(Page { edges, page_info, total_count })
+    Ok(Page {
+        edges,
+        page_info,
+        total_count,
+    })
 }

@@ -5,5 +5,10 @@ use axum::response::Html;
 
 /// The GraphiQL page, pointed at `/graphql`.
 pub async fn page() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("regiograaf").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("regiograaf")
+            .finish(),
+    )
 }

@@ -8,9 +8,11 @@
 //! - the response media type follows `Accept`: `application/graphql-response+json` when the
 //!   client lists it, `application/json` otherwise (also without `Accept`); anything else is
 //!   406;
-//! - with `application/graphql-response+json`, a request that is not well-formed (bad JSON,
-//!   bad parameters, a document that does not parse or validate, variables that do not
-//!   coerce) is 400 without `data`; with `application/json` it is 200 with `errors`;
+//! - a request that is not a well-formed GraphQL-over-HTTP request (bad JSON, a missing or
+//!   mistyped parameter) is 400 with `errors`;
+//! - a document that does not parse or validate, or variables that do not coerce, is 400
+//!   without `data` for `application/graphql-response+json` and 200 with `errors` for
+//!   `application/json` (whose older clients read errors only from a 200);
 //! - a POST must say `Content-Type: application/json` (415 otherwise); GET may only query
 //!   (405 for a mutation or subscription).
 
@@ -24,6 +26,7 @@ use serde_json::{Map, Value, json};
 
 use super::AppState;
 use crate::graphql::Loaders;
+use crate::graphql::batching::{Scheduler, drive};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -43,7 +46,8 @@ impl Media {
         })
     }
 
-    /// The status of a request error: 400 for the new media type, 200 for legacy JSON.
+    /// The status of a GraphQL request error (the document does not parse or validate, the
+    /// variables do not coerce): 400 for the new media type, 200 for legacy JSON.
     fn request_error_status(self) -> StatusCode {
         match self {
             Media::GraphqlResponseJson => StatusCode::BAD_REQUEST,
@@ -61,7 +65,12 @@ fn negotiate(headers: &HeaderMap) -> Option<Media> {
     for part in accept.split(',') {
         let mut fields = part.split(';');
         let media = fields.next().unwrap_or("").trim().to_ascii_lowercase();
-        let refused = fields.any(|p| matches!(p.trim().replace(' ', "").as_str(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+        let refused = fields.any(|p| {
+            matches!(
+                p.trim().replace(' ', "").as_str(),
+                "q=0" | "q=0.0" | "q=0.00" | "q=0.000"
+            )
+        });
         if refused {
             continue;
         }
@@ -82,7 +91,9 @@ fn request_error(media: Media, status: StatusCode, code: &str, message: &str) ->
 
 fn respond(media: Media, status: StatusCode, body: Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media.content_type());
     response
 }
 
@@ -118,7 +129,12 @@ fn params(mut object: Map<String, Value>) -> Result<Params, String> {
     };
     let variables = object_param("variables", object.remove("variables"))?;
     let extensions = object_param("extensions", object.remove("extensions"))?;
-    Ok(Params { query, operation_name, variables, extensions })
+    Ok(Params {
+        query,
+        operation_name,
+        variables,
+        extensions,
+    })
 }
 
 /// `POST /graphql`.
@@ -126,24 +142,50 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !is_json_utf8(content_type) {
         let message = "send the request as Content-Type: application/json (UTF-8)";
-        return request_error(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", message);
+        return request_error(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            message,
+        );
     }
     let object = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(object)) => object,
-        Ok(_) => return request_error(media, media.request_error_status(), "BAD_REQUEST", "the request body must be a JSON object"),
-        Err(_) => return request_error(media, media.request_error_status(), "BAD_REQUEST", "the request body is not valid JSON"),
+        Ok(_) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the request body must be a JSON object",
+            );
+        }
+        Err(_) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the request body is not valid JSON",
+            );
+        }
     };
     match params(object) {
         Ok(params) => execute(&state, media, params, false).await,
-        Err(message) => request_error(media, media.request_error_status(), "BAD_REQUEST", &message),
+        Err(message) => request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     }
 }
 
 /// `GET /graphql?query=...&variables=...`: queries only.
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
     if pairs.is_empty() && accepts_html(&headers) {
@@ -157,7 +199,14 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw
         let value = match key.as_str() {
             "variables" | "extensions" => match serde_json::from_str::<Value>(&value) {
                 Ok(parsed) => parsed,
-                Err(_) => return request_error(media, media.request_error_status(), "BAD_REQUEST", &format!("`{key}` is not valid JSON")),
+                Err(_) => {
+                    return request_error(
+                        media,
+                        StatusCode::BAD_REQUEST,
+                        "BAD_REQUEST",
+                        &format!("`{key}` is not valid JSON"),
+                    );
+                }
             },
             _ => Value::String(value),
         };
@@ -165,7 +214,7 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw
     }
     match params(object) {
         Ok(params) => execute(&state, media, params, true).await,
-        Err(message) => request_error(media, media.request_error_status(), "BAD_REQUEST", &message),
+        Err(message) => request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     }
 }
 
@@ -200,12 +249,23 @@ async fn execute(state: &AppState, media: Media, params: Params, is_get: bool) -
     };
     if is_get {
         let operation = match &params.operation_name {
-            Some(name) => document.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())).map(|(_, op)| op),
+            Some(name) => document
+                .operations
+                .iter()
+                .find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str()))
+                .map(|(_, op)| op),
             None => document.operations.iter().next().map(|(_, op)| op),
         };
         if operation.is_some_and(|op| op.node.ty != OperationType::Query) {
-            let mut response = request_error(media, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "only queries may be sent by GET; send mutations by POST");
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            let mut response = request_error(
+                media,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "only queries may be sent by GET; send mutations by POST",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
     }
@@ -223,15 +283,23 @@ async fn execute(state: &AppState, media: Media, params: Params, is_get: bool) -
             }
         }
     }
-    let request = request.data(Loaders::new(&state.db));
-    let response = state.schema.execute(request).await;
+    let scheduler = Scheduler::default();
+    let request = request.data(Loaders::new(&state.db, &scheduler));
+    let response = drive(scheduler, state.schema.execute(request)).await;
     let request_failed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let errors: Vec<Value> = response.errors.into_iter().map(|e| error_json(e, request_failed)).collect();
+    let errors: Vec<Value> = response
+        .errors
+        .into_iter()
+        .map(|e| error_json(e, request_failed))
+        .collect();
     let mut body = Map::new();
     if !request_failed {
-        body.insert("data".into(), response.data.into_json().unwrap_or(Value::Null));
+        body.insert(
+            "data".into(),
+            response.data.into_json().unwrap_or(Value::Null),
+        );
     }
     if !errors.is_empty() {
         body.insert("errors".into(), Value::Array(errors));
@@ -241,7 +309,11 @@ async fn execute(state: &AppState, media: Media, params: Params, is_get: bool) -
     {
         body.insert("extensions".into(), ext);
     }
-    let status = if request_failed { media.request_error_status() } else { StatusCode::OK };
+    let status = if request_failed {
+        media.request_error_status()
+    } else {
+        StatusCode::OK
+    };
     respond(media, status, Value::Object(body))
 }
 
@@ -249,10 +321,18 @@ async fn execute(state: &AppState, media: Media, params: Params, is_get: bool) -
 /// request-level error (no path) failed validation or variable coercion; a field-level one
 /// is a bad argument value.
 fn error_json(error: ServerError, request_failed: bool) -> Value {
-    let mut value = serde_json::to_value(&error).unwrap_or_else(|_| json!({ "message": "internal error" }));
-    let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+    let mut value =
+        serde_json::to_value(&error).unwrap_or_else(|_| json!({ "message": "internal error" }));
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
     if !has_code && let Value::Object(map) = &mut value {
-        let code = if request_failed || error.path.is_empty() { "GRAPHQL_VALIDATION_FAILED" } else { "BAD_USER_INPUT" };
+        let code = if request_failed || error.path.is_empty() {
+            "GRAPHQL_VALIDATION_FAILED"
+        } else {
+            "BAD_USER_INPUT"
+        };
         let ext = map.entry("extensions").or_insert_with(|| json!({}));
         if let Value::Object(ext) = ext {
             ext.insert("code".into(), Value::String(code.into()));

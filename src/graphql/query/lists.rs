@@ -236,7 +236,12 @@ fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
 }
 
 /// Fetches the page of `E` for a connection field, counting only when `totalCount` is asked.
-async fn page<E, T, C>(ctx: &Context<'_>, filter: Condition, args: PageArgs, order: Option<Ordering>) -> Result<C>
+async fn page<E, T, C>(
+    ctx: &Context<'_>,
+    filter: Condition,
+    args: PageArgs,
+    order: Option<Ordering>,
+) -> Result<C>
 where
     E: Listed,
     E::Model: Send + Sync,
@@ -244,17 +249,34 @@ where
     C: From<Page<T>>,
 {
     let want_total = ctx.look_ahead().field("totalCount").exists();
-    Ok(fetch::<E, T>(db(ctx), filter, &args, order.unwrap_or_default(), want_total, T::from).await?.into())
+    Ok(fetch::<E, T>(
+        db(ctx),
+        filter,
+        &args,
+        order.unwrap_or_default(),
+        want_total,
+        T::from,
+    )
+    .await?
+    .into())
 }
 
 /// The agendas of region `region`, as a subquery.
 fn agendas_of_region(region: i32) -> sea_orm::sea_query::SelectStatement {
-    ids_where::<agenda::Entity>(agenda::Column::Id, Condition::all().add(agenda::Column::RegionId.eq(region)))
+    ids_where::<agenda::Entity>(
+        agenda::Column::Id,
+        Condition::all().add(agenda::Column::RegionId.eq(region)),
+    )
 }
 
 macro_rules! page_args {
     ($first:expr, $after:expr, $last:expr, $before:expr) => {
-        PageArgs { first: $first, after: $after, last: $last, before: $before }
+        PageArgs {
+            first: $first,
+            after: $after,
+            last: $last,
+            before: $before,
+        }
     };
 }
 
@@ -265,7 +287,10 @@ impl ListQuery {
     async fn regions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return at most this many rows from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return at most this many rows from the start (default 50, at most 500)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return at most this many rows from the end.")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
@@ -278,13 +303,21 @@ impl ListQuery {
         if let Some(kinds) = f.kind {
             c = c.add(region::Column::Kind.is_in(kinds.iter().map(|k| k.as_db())));
         }
-        if let Some(p) = resolve_opt::<party::Entity>(db, "filter.party", Kind::Party, f.party.as_deref()).await? {
-            c = c.add(region::Column::Id.in_subquery(ids_where::<region_party::Entity>(
-                region_party::Column::RegionId,
-                Condition::all().add(region_party::Column::PartyId.eq(p)),
-            )));
+        if let Some(p) =
+            resolve_opt::<party::Entity>(db, "filter.party", Kind::Party, f.party.as_deref())
+                .await?
+        {
+            c = c.add(
+                region::Column::Id.in_subquery(ids_where::<region_party::Entity>(
+                    region_party::Column::RegionId,
+                    Condition::all().add(region_party::Column::PartyId.eq(p)),
+                )),
+            );
         }
-        if let Some(p) = resolve_opt::<region::Entity>(db, "filter.parent", Kind::Region, f.parent.as_deref()).await? {
+        if let Some(p) =
+            resolve_opt::<region::Entity>(db, "filter.parent", Kind::Region, f.parent.as_deref())
+                .await?
+        {
             c = c.add(region::Column::ParentId.eq(p));
         }
         if let Some(text) = &f.name_contains {
@@ -301,7 +334,10 @@ impl ListQuery {
     async fn parties(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return at most this many rows from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return at most this many rows from the start (default 50, at most 500)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return at most this many rows from the end.")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
@@ -314,7 +350,9 @@ impl ListQuery {
         if let Some(kinds) = f.kind {
             c = c.add(party::Column::Kind.is_in(kinds.iter().map(|k| k.as_db())));
         }
-        let region = resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref()).await?;
+        let region =
+            resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
+                .await?;
         if region.is_some() || f.region_role.is_some() {
             let mut link = Condition::all();
             if let Some(r) = region {
@@ -323,20 +361,41 @@ impl ListQuery {
             if let Some(role) = f.region_role {
                 link = link.add(region_party::Column::Role.eq(role.as_db()));
             }
-            c = c.add(party::Column::Id.in_subquery(ids_where::<region_party::Entity>(region_party::Column::PartyId, link)));
+            c = c.add(
+                party::Column::Id.in_subquery(ids_where::<region_party::Entity>(
+                    region_party::Column::PartyId,
+                    link,
+                )),
+            );
         }
-        if let Some(i) = resolve_opt::<initiative::Entity>(db, "filter.initiative", Kind::Initiative, f.initiative.as_deref()).await? {
-            c = c.add(party::Column::Id.in_subquery(ids_where::<initiative_party::Entity>(
-                initiative_party::Column::PartyId,
-                Condition::all().add(initiative_party::Column::InitiativeId.eq(i)),
-            )));
+        if let Some(i) = resolve_opt::<initiative::Entity>(
+            db,
+            "filter.initiative",
+            Kind::Initiative,
+            f.initiative.as_deref(),
+        )
+        .await?
+        {
+            c = c.add(
+                party::Column::Id.in_subquery(ids_where::<initiative_party::Entity>(
+                    initiative_party::Column::PartyId,
+                    Condition::all().add(initiative_party::Column::InitiativeId.eq(i)),
+                )),
+            );
         }
         if let Some(flag) = f.is_category {
             c = c.add(party::Column::IsCategory.eq(flag));
         }
         if let Some(text) = &f.name_contains {
-            let by_alias = ids_where::<party_alias::Entity>(party_alias::Column::PartyId, contains(party_alias::Column::Alias, text)?);
-            c = c.add(Condition::any().add(contains(party::Column::Name, text)?).add(party::Column::Id.in_subquery(by_alias)));
+            let by_alias = ids_where::<party_alias::Entity>(
+                party_alias::Column::PartyId,
+                contains(party_alias::Column::Alias, text)?,
+            );
+            c = c.add(
+                Condition::any()
+                    .add(contains(party::Column::Name, text)?)
+                    .add(party::Column::Id.in_subquery(by_alias)),
+            );
         }
         if let Some(since) = f.changed_since {
             c = c.add(changed_since(party::Column::UpdatedAt, since));
@@ -349,7 +408,10 @@ impl ListQuery {
     async fn agendas(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return at most this many rows from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return at most this many rows from the start (default 50, at most 500)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return at most this many rows from the end.")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
@@ -359,14 +421,26 @@ impl ListQuery {
         let f = filter.unwrap_or_default();
         let db = db(ctx);
         let mut c = Condition::all();
-        if let Some(r) = resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref()).await? {
+        if let Some(r) =
+            resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
+                .await?
+        {
             c = c.add(agenda::Column::RegionId.eq(r));
         }
-        if let Some(p) = resolve_opt::<party::Entity>(db, "filter.signatory", Kind::Party, f.signatory.as_deref()).await? {
-            c = c.add(agenda::Column::Id.in_subquery(ids_where::<agenda_signatory::Entity>(
-                agenda_signatory::Column::AgendaId,
-                Condition::all().add(agenda_signatory::Column::PartyId.eq(p)),
-            )));
+        if let Some(p) = resolve_opt::<party::Entity>(
+            db,
+            "filter.signatory",
+            Kind::Party,
+            f.signatory.as_deref(),
+        )
+        .await?
+        {
+            c = c.add(
+                agenda::Column::Id.in_subquery(ids_where::<agenda_signatory::Entity>(
+                    agenda_signatory::Column::AgendaId,
+                    Condition::all().add(agenda_signatory::Column::PartyId.eq(p)),
+                )),
+            );
         }
         if let Some(kind) = f.kind {
             c = c.add(agenda::Column::Kind.eq(kind.as_db()));
@@ -385,7 +459,10 @@ impl ListQuery {
     async fn themes(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return at most this many rows from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return at most this many rows from the start (default 50, at most 500)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return at most this many rows from the end.")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
@@ -395,7 +472,10 @@ impl ListQuery {
         let f = filter.unwrap_or_default();
         let db = db(ctx);
         let mut c = Condition::all();
-        if let Some(a) = resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref()).await? {
+        if let Some(a) =
+            resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref())
+                .await?
+        {
             c = c.add(theme::Column::AgendaId.eq(a));
         }
         match f.national {
@@ -403,7 +483,10 @@ impl ListQuery {
             Some(false) => c = c.add(theme::Column::AgendaId.is_not_null()),
             None => {}
         }
-        if let Some(p) = resolve_opt::<theme::Entity>(db, "filter.parent", Kind::Theme, f.parent.as_deref()).await? {
+        if let Some(p) =
+            resolve_opt::<theme::Entity>(db, "filter.parent", Kind::Theme, f.parent.as_deref())
+                .await?
+        {
             c = c.add(theme::Column::ParentId.eq(p));
         }
         if let Some(text) = &f.name_contains {
@@ -420,7 +503,10 @@ impl ListQuery {
     async fn goals(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return at most this many rows from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return at most this many rows from the start (default 50, at most 500)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return at most this many rows from the end.")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
@@ -430,24 +516,40 @@ impl ListQuery {
         let f = filter.unwrap_or_default();
         let db = db(ctx);
         let mut c = Condition::all();
-        if let Some(a) = resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref()).await? {
+        if let Some(a) =
+            resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref())
+                .await?
+        {
             c = c.add(goal::Column::AgendaId.eq(a));
         }
-        if let Some(r) = resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref()).await? {
+        if let Some(r) =
+            resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
+                .await?
+        {
             c = c.add(goal::Column::AgendaId.in_subquery(agendas_of_region(r)));
         }
-        if let Some(t) = resolve_opt::<theme::Entity>(db, "filter.theme", Kind::Theme, f.theme.as_deref()).await? {
+        if let Some(t) =
+            resolve_opt::<theme::Entity>(db, "filter.theme", Kind::Theme, f.theme.as_deref())
+                .await?
+        {
             let themes = theme_and_below(db, t).await?;
-            c = c.add(goal::Column::Id.in_subquery(ids_where::<goal_theme::Entity>(
-                goal_theme::Column::GoalId,
-                Condition::all().add(goal_theme::Column::ThemeId.is_in(themes)),
-            )));
+            c = c.add(
+                goal::Column::Id.in_subquery(ids_where::<goal_theme::Entity>(
+                    goal_theme::Column::GoalId,
+                    Condition::all().add(goal_theme::Column::ThemeId.is_in(themes)),
+                )),
+            );
         }
-        if let Some(p) = resolve_opt::<goal::Entity>(db, "filter.parent", Kind::Goal, f.parent.as_deref()).await? {
-            c = c.add(goal::Column::Id.in_subquery(ids_where::<goal_parent::Entity>(
-                goal_parent::Column::GoalId,
-                Condition::all().add(goal_parent::Column::ParentId.eq(p)),
-            )));
+        if let Some(p) =
+            resolve_opt::<goal::Entity>(db, "filter.parent", Kind::Goal, f.parent.as_deref())
+                .await?
+        {
+            c = c.add(
+                goal::Column::Id.in_subquery(ids_where::<goal_parent::Entity>(
+                    goal_parent::Column::GoalId,
+                    Condition::all().add(goal_parent::Column::ParentId.eq(p)),
+                )),
+            );
         }
         if let Some(kind) = f.kind {
             c = c.add(goal::Column::Kind.eq(kind.as_db()));
@@ -466,7 +568,10 @@ impl ListQuery {
     async fn indicators(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return at most this many rows from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return at most this many rows from the start (default 50, at most 500)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return at most this many rows from the end.")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
@@ -476,16 +581,27 @@ impl ListQuery {
         let f = filter.unwrap_or_default();
         let db = db(ctx);
         let mut c = Condition::all();
-        if let Some(a) = resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref()).await? {
+        if let Some(a) =
+            resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref())
+                .await?
+        {
             c = c.add(indicator::Column::AgendaId.eq(a));
         }
-        if let Some(r) = resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref()).await? {
+        if let Some(r) =
+            resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
+                .await?
+        {
             c = c.add(indicator::Column::AgendaId.in_subquery(agendas_of_region(r)));
         }
-        if let Some(g) = resolve_opt::<goal::Entity>(db, "filter.goal", Kind::Goal, f.goal.as_deref()).await? {
+        if let Some(g) =
+            resolve_opt::<goal::Entity>(db, "filter.goal", Kind::Goal, f.goal.as_deref()).await?
+        {
             c = c.add(indicator::Column::GoalId.eq(g));
         }
-        if let Some(t) = resolve_opt::<theme::Entity>(db, "filter.theme", Kind::Theme, f.theme.as_deref()).await? {
+        if let Some(t) =
+            resolve_opt::<theme::Entity>(db, "filter.theme", Kind::Theme, f.theme.as_deref())
+                .await?
+        {
             c = c.add(indicator::Column::ThemeId.is_in(theme_and_below(db, t).await?));
         }
         if let Some(kind) = f.kind {
@@ -500,7 +616,8 @@ impl ListQuery {
         if let Some(since) = f.changed_since {
             c = c.add(changed_since(indicator::Column::UpdatedAt, since));
         }
-        page::<indicator::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by).await
+        page::<indicator::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by)
+            .await
     }
 
     /// Knelpunten (bottlenecks), a page at a time.
@@ -508,7 +625,10 @@ impl ListQuery {
     async fn bottlenecks(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return at most this many rows from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return at most this many rows from the start (default 50, at most 500)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return at most this many rows from the end.")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
@@ -518,16 +638,31 @@ impl ListQuery {
         let f = filter.unwrap_or_default();
         let db = db(ctx);
         let mut c = Condition::all();
-        if let Some(a) = resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref()).await? {
+        if let Some(a) =
+            resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref())
+                .await?
+        {
             c = c.add(bottleneck::Column::AgendaId.eq(a));
         }
-        if let Some(r) = resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref()).await? {
+        if let Some(r) =
+            resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
+                .await?
+        {
             c = c.add(bottleneck::Column::AgendaId.in_subquery(agendas_of_region(r)));
         }
-        if let Some(g) = resolve_opt::<goal::Entity>(db, "filter.goal", Kind::Goal, f.goal.as_deref()).await? {
+        if let Some(g) =
+            resolve_opt::<goal::Entity>(db, "filter.goal", Kind::Goal, f.goal.as_deref()).await?
+        {
             c = c.add(bottleneck::Column::GoalId.eq(g));
         }
-        if let Some(i) = resolve_opt::<initiative::Entity>(db, "filter.initiative", Kind::Initiative, f.initiative.as_deref()).await? {
+        if let Some(i) = resolve_opt::<initiative::Entity>(
+            db,
+            "filter.initiative",
+            Kind::Initiative,
+            f.initiative.as_deref(),
+        )
+        .await?
+        {
             c = c.add(bottleneck::Column::InitiativeId.eq(i));
         }
         if let Some(text) = &f.title_contains {
@@ -536,7 +671,8 @@ impl ListQuery {
         if let Some(since) = f.changed_since {
             c = c.add(changed_since(bottleneck::Column::UpdatedAt, since));
         }
-        page::<bottleneck::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by).await
+        page::<bottleneck::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by)
+            .await
     }
 
     /// Initiatives, a page at a time: the list analysts and portals use most.
@@ -544,7 +680,10 @@ impl ListQuery {
     async fn initiatives(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return at most this many rows from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return at most this many rows from the start (default 50, at most 500)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return at most this many rows from the end.")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
@@ -553,7 +692,8 @@ impl ListQuery {
     ) -> Result<InitiativeConnection> {
         let f = filter.unwrap_or_default();
         let c = initiative_condition(db(ctx), f).await?;
-        page::<initiative::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by).await
+        page::<initiative::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by)
+            .await
     }
 
     /// Milestones (steps and yearly actions), a page at a time.
@@ -561,20 +701,33 @@ impl ListQuery {
     async fn milestones(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return at most this many rows from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return at most this many rows from the start (default 50, at most 500)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return at most this many rows from the end.")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Which milestones to return.")] filter: Option<MilestoneFilter>,
-        #[graphql(desc = "The order (by id when left out; milestones have no code).")] order_by: Option<Ordering>,
+        #[graphql(desc = "The order (by id when left out; milestones have no code).")]
+        order_by: Option<Ordering>,
     ) -> Result<MilestoneConnection> {
         let f = filter.unwrap_or_default();
         let db = db(ctx);
         let mut c = Condition::all();
-        if let Some(i) = resolve_opt::<initiative::Entity>(db, "filter.initiative", Kind::Initiative, f.initiative.as_deref()).await? {
+        if let Some(i) = resolve_opt::<initiative::Entity>(
+            db,
+            "filter.initiative",
+            Kind::Initiative,
+            f.initiative.as_deref(),
+        )
+        .await?
+        {
             c = c.add(milestone::Column::InitiativeId.eq(i));
         }
-        if let Some(g) = resolve_opt::<goal::Entity>(db, "filter.goal", Kind::Goal, f.goal.as_deref()).await? {
+        if let Some(g) =
+            resolve_opt::<goal::Entity>(db, "filter.goal", Kind::Goal, f.goal.as_deref()).await?
+        {
             c = c.add(milestone::Column::GoalId.eq(g));
         }
         if let Some(year) = f.year {
@@ -583,7 +736,8 @@ impl ListQuery {
         if let Some(since) = f.changed_since {
             c = c.add(changed_since(milestone::Column::UpdatedAt, since));
         }
-        page::<milestone::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by).await
+        page::<milestone::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by)
+            .await
     }
 
     /// Governance bodies (overleggen), a page at a time.
@@ -591,7 +745,10 @@ impl ListQuery {
     async fn governance_bodies(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Return at most this many rows from the start (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(
+            desc = "Return at most this many rows from the start (default 50, at most 500)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return at most this many rows from the end.")] last: Option<i32>,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
@@ -601,11 +758,19 @@ impl ListQuery {
         let f = filter.unwrap_or_default();
         let db = db(ctx);
         let mut c = Condition::all();
-        if let Some(a) = resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref()).await? {
+        if let Some(a) =
+            resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref())
+                .await?
+        {
             c = c.add(governance_body::Column::AgendaId.eq(a));
         }
-        if let Some(p) = resolve_opt::<party::Entity>(db, "filter.party", Kind::Party, f.party.as_deref()).await? {
-            c = c.add(governance_body::Column::Id.in_subquery(ids_where::<governance_member::Entity>(
+        if let Some(p) =
+            resolve_opt::<party::Entity>(db, "filter.party", Kind::Party, f.party.as_deref())
+                .await?
+        {
+            c = c.add(governance_body::Column::Id.in_subquery(ids_where::<
+                governance_member::Entity,
+            >(
                 governance_member::Column::BodyId,
                 Condition::all().add(governance_member::Column::PartyId.eq(p)),
             )));
@@ -616,20 +781,37 @@ impl ListQuery {
         if let Some(since) = f.changed_since {
             c = c.add(changed_since(governance_body::Column::UpdatedAt, since));
         }
-        page::<governance_body::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by).await
+        page::<governance_body::Entity, _, _>(
+            ctx,
+            c,
+            page_args!(first, after, last, before),
+            order_by,
+        )
+        .await
     }
 }
 
 /// The SQL condition of an initiative filter.
-pub async fn initiative_condition(db: &DatabaseConnection, f: InitiativeFilter) -> crate::error::AppResult<Condition> {
+pub async fn initiative_condition(
+    db: &DatabaseConnection,
+    f: InitiativeFilter,
+) -> crate::error::AppResult<Condition> {
     let mut c = Condition::all();
-    if let Some(r) = resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref()).await? {
+    if let Some(r) =
+        resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
+            .await?
+    {
         c = c.add(initiative::Column::AgendaId.in_subquery(agendas_of_region(r)));
     }
-    if let Some(a) = resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref()).await? {
+    if let Some(a) =
+        resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref())
+            .await?
+    {
         c = c.add(initiative::Column::AgendaId.eq(a));
     }
-    if let Some(t) = resolve_opt::<theme::Entity>(db, "filter.theme", Kind::Theme, f.theme.as_deref()).await? {
+    if let Some(t) =
+        resolve_opt::<theme::Entity>(db, "filter.theme", Kind::Theme, f.theme.as_deref()).await?
+    {
         let themes = theme_and_below(db, t).await?;
         let linked = ids_where::<initiative_theme::Entity>(
             initiative_theme::Column::InitiativeId,
@@ -641,13 +823,18 @@ pub async fn initiative_condition(db: &DatabaseConnection, f: InitiativeFilter) 
                 .add(initiative::Column::LeadThemeId.is_in(themes)),
         );
     }
-    if let Some(g) = resolve_opt::<goal::Entity>(db, "filter.goal", Kind::Goal, f.goal.as_deref()).await? {
-        c = c.add(initiative::Column::Id.in_subquery(ids_where::<initiative_goal::Entity>(
-            initiative_goal::Column::InitiativeId,
-            Condition::all().add(initiative_goal::Column::GoalId.eq(g)),
-        )));
+    if let Some(g) =
+        resolve_opt::<goal::Entity>(db, "filter.goal", Kind::Goal, f.goal.as_deref()).await?
+    {
+        c = c.add(
+            initiative::Column::Id.in_subquery(ids_where::<initiative_goal::Entity>(
+                initiative_goal::Column::InitiativeId,
+                Condition::all().add(initiative_goal::Column::GoalId.eq(g)),
+            )),
+        );
     }
-    let party = resolve_opt::<party::Entity>(db, "filter.party", Kind::Party, f.party.as_deref()).await?;
+    let party =
+        resolve_opt::<party::Entity>(db, "filter.party", Kind::Party, f.party.as_deref()).await?;
     if party.is_some() || f.role.is_some() {
         let mut link = Condition::all();
         if let Some(p) = party {
@@ -656,7 +843,12 @@ pub async fn initiative_condition(db: &DatabaseConnection, f: InitiativeFilter) 
         if let Some(role) = f.role {
             link = link.add(initiative_party::Column::Role.eq(role.as_db()));
         }
-        c = c.add(initiative::Column::Id.in_subquery(ids_where::<initiative_party::Entity>(initiative_party::Column::InitiativeId, link)));
+        c = c.add(
+            initiative::Column::Id.in_subquery(ids_where::<initiative_party::Entity>(
+                initiative_party::Column::InitiativeId,
+                link,
+            )),
+        );
     }
     if let Some(statuses) = f.status {
         c = c.add(initiative::Column::Status.is_in(statuses.iter().map(|s| s.as_db())));
@@ -664,7 +856,14 @@ pub async fn initiative_condition(db: &DatabaseConnection, f: InitiativeFilter) 
     if let Some(flag) = f.labour_saving {
         c = c.add(initiative::Column::LabourSaving.eq(flag));
     }
-    if let Some(p) = resolve_opt::<initiative::Entity>(db, "filter.parent", Kind::Initiative, f.parent.as_deref()).await? {
+    if let Some(p) = resolve_opt::<initiative::Entity>(
+        db,
+        "filter.parent",
+        Kind::Initiative,
+        f.parent.as_deref(),
+    )
+    .await?
+    {
         c = c.add(initiative::Column::ParentId.eq(p));
     }
     match f.top_level {

@@ -21,7 +21,12 @@ async fn by_ref<E, T>(
     path: &str,
     kind: Kind,
     raw: &str,
-    loader: impl Fn(&crate::graphql::loaders::Loaders) -> &async_graphql::dataloader::DataLoader<crate::graphql::loaders::RowById<E>>,
+    loader: impl Fn(
+        &crate::graphql::loaders::Loaders,
+    ) -> &async_graphql::dataloader::DataLoader<
+        crate::graphql::loaders::RowById<E>,
+        async_graphql::dataloader::HashMapCache,
+    >,
     code_col: E::Column,
 ) -> Result<Option<T>>
 where
@@ -33,7 +38,11 @@ where
         Ref::Id(id) => Ok(row(loader(loaders(ctx)), id).await?.map(T::from)),
         Ref::Code(code) => {
             let db = ctx.data_unchecked::<DatabaseConnection>();
-            let found = E::find().filter(code_col.eq(code)).one(db).await.map_err(AppError::from)?;
+            let found = E::find()
+                .filter(code_col.eq(code))
+                .one(db)
+                .await
+                .map_err(AppError::from)?;
             Ok(found.map(T::from))
         }
     }
@@ -46,15 +55,25 @@ fn loaders<'a>(ctx: &Context<'a>) -> &'a crate::graphql::loaders::Loaders {
 #[Object]
 impl LookupQuery {
     /// Any record by its global id (`Initiative:42`); null when there is none.
-    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global id such as `Initiative:42`.")] id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id such as `Initiative:42`.")] id: ID,
+    ) -> Result<Option<Node>> {
         let (kind, id) = parse_global_id("id", &id)?;
         node(ctx, kind, id).await
     }
 
     /// Several records by their global ids, in the order asked; null where there is none.
-    async fn nodes(&self, ctx: &Context<'_>, #[graphql(desc = "Global ids, at most 500.")] ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids, at most 500.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
-            return Err(AppError::bad_input("ids", format!("at most {MAX_NODES} ids at once")).into());
+            return Err(
+                AppError::bad_input("ids", format!("at most {MAX_NODES} ids at once")).into(),
+            );
         }
         let parsed = ids
             .iter()
@@ -66,38 +85,122 @@ impl LookupQuery {
     }
 
     /// A region by id (`Region:3`) or code (`kennemerland`).
-    async fn region(&self, ctx: &Context<'_>, #[graphql(desc = "The region's global id or code.")] r#ref: String) -> Result<Option<Region>> {
-        by_ref(ctx, "ref", Kind::Region, &r#ref, |l| &l.region, region::Column::Code).await
+    async fn region(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The region's global id or code.")] r#ref: String,
+    ) -> Result<Option<Region>> {
+        by_ref(
+            ctx,
+            "ref",
+            Kind::Region,
+            &r#ref,
+            |l| &l.region,
+            region::Column::Code,
+        )
+        .await
     }
 
     /// A party by id (`Party:7`) or code (`zilveren-kruis`).
-    async fn party(&self, ctx: &Context<'_>, #[graphql(desc = "The party's global id or code.")] r#ref: String) -> Result<Option<Party>> {
-        by_ref(ctx, "ref", Kind::Party, &r#ref, |l| &l.party, party::Column::Code).await
+    async fn party(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The party's global id or code.")] r#ref: String,
+    ) -> Result<Option<Party>> {
+        by_ref(
+            ctx,
+            "ref",
+            Kind::Party,
+            &r#ref,
+            |l| &l.party,
+            party::Column::Code,
+        )
+        .await
     }
 
     /// An agenda by id (`Agenda:1`) or code (`regioplan-kennemerland-2023`).
-    async fn agenda(&self, ctx: &Context<'_>, #[graphql(desc = "The agenda's global id or code.")] r#ref: String) -> Result<Option<Agenda>> {
-        by_ref(ctx, "ref", Kind::Agenda, &r#ref, |l| &l.agenda, agenda::Column::Code).await
+    async fn agenda(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The agenda's global id or code.")] r#ref: String,
+    ) -> Result<Option<Agenda>> {
+        by_ref(
+            ctx,
+            "ref",
+            Kind::Agenda,
+            &r#ref,
+            |l| &l.agenda,
+            agenda::Column::Code,
+        )
+        .await
     }
 
     /// A theme by id (`Theme:2`) or code (`ouderen`).
-    async fn theme(&self, ctx: &Context<'_>, #[graphql(desc = "The theme's global id or code.")] r#ref: String) -> Result<Option<Theme>> {
-        by_ref(ctx, "ref", Kind::Theme, &r#ref, |l| &l.theme, theme::Column::Code).await
+    async fn theme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The theme's global id or code.")] r#ref: String,
+    ) -> Result<Option<Theme>> {
+        by_ref(
+            ctx,
+            "ref",
+            Kind::Theme,
+            &r#ref,
+            |l| &l.theme,
+            theme::Column::Code,
+        )
+        .await
     }
 
     /// A goal by id (`Goal:12`) or code (`regioplan-kennemerland-2023/doel-1a`).
-    async fn goal(&self, ctx: &Context<'_>, #[graphql(desc = "The goal's global id or code.")] r#ref: String) -> Result<Option<Goal>> {
-        by_ref(ctx, "ref", Kind::Goal, &r#ref, |l| &l.goal, goal::Column::Code).await
+    async fn goal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The goal's global id or code.")] r#ref: String,
+    ) -> Result<Option<Goal>> {
+        by_ref(
+            ctx,
+            "ref",
+            Kind::Goal,
+            &r#ref,
+            |l| &l.goal,
+            goal::Column::Code,
+        )
+        .await
     }
 
     /// An initiative by id (`Initiative:42`) or code.
-    async fn initiative(&self, ctx: &Context<'_>, #[graphql(desc = "The initiative's global id or code.")] r#ref: String) -> Result<Option<Initiative>> {
-        by_ref(ctx, "ref", Kind::Initiative, &r#ref, |l| &l.initiative, initiative::Column::Code).await
+    async fn initiative(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The initiative's global id or code.")] r#ref: String,
+    ) -> Result<Option<Initiative>> {
+        by_ref(
+            ctx,
+            "ref",
+            Kind::Initiative,
+            &r#ref,
+            |l| &l.initiative,
+            initiative::Column::Code,
+        )
+        .await
     }
 
     /// A governance body by id (`GovernanceBody:2`) or code.
-    async fn governance_body(&self, ctx: &Context<'_>, #[graphql(desc = "The body's global id or code.")] r#ref: String) -> Result<Option<GovernanceBody>> {
-        by_ref(ctx, "ref", Kind::GovernanceBody, &r#ref, |l| &l.governance_body, governance_body::Column::Code).await
+    async fn governance_body(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The body's global id or code.")] r#ref: String,
+    ) -> Result<Option<GovernanceBody>> {
+        by_ref(
+            ctx,
+            "ref",
+            Kind::GovernanceBody,
+            &r#ref,
+            |l| &l.governance_body,
+            governance_body::Column::Code,
+        )
+        .await
     }
 }
 
@@ -110,10 +213,20 @@ async fn node(ctx: &Context<'_>, kind: Kind, id: i32) -> Result<Option<Node>> {
         Kind::Agenda => row(&l.agenda, id).await?.map(|m| Node::Agenda(m.into())),
         Kind::Theme => row(&l.theme, id).await?.map(|m| Node::Theme(m.into())),
         Kind::Goal => row(&l.goal, id).await?.map(|m| Node::Goal(m.into())),
-        Kind::Initiative => row(&l.initiative, id).await?.map(|m| Node::Initiative(m.into())),
-        Kind::GovernanceBody => row(&l.governance_body, id).await?.map(|m| Node::GovernanceBody(m.into())),
-        Kind::Indicator => row(&l.indicator, id).await?.map(|m| Node::Indicator(m.into())),
-        Kind::Bottleneck => row(&l.bottleneck, id).await?.map(|m| Node::Bottleneck(m.into())),
-        Kind::Milestone => row(&l.milestone, id).await?.map(|m| Node::Milestone(m.into())),
+        Kind::Initiative => row(&l.initiative, id)
+            .await?
+            .map(|m| Node::Initiative(m.into())),
+        Kind::GovernanceBody => row(&l.governance_body, id)
+            .await?
+            .map(|m| Node::GovernanceBody(m.into())),
+        Kind::Indicator => row(&l.indicator, id)
+            .await?
+            .map(|m| Node::Indicator(m.into())),
+        Kind::Bottleneck => row(&l.bottleneck, id)
+            .await?
+            .map(|m| Node::Bottleneck(m.into())),
+        Kind::Milestone => row(&l.milestone, id)
+            .await?
+            .map(|m| Node::Milestone(m.into())),
     })
 }

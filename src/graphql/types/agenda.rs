@@ -24,6 +24,8 @@ impl From<agenda::Model> for Agenda {
     }
 }
 
+/// An agenda: a samenwerkingsagenda or an IZA regioplan of one region, for a period, signed by
+/// its parties. It holds the themes, goals, indicators, knelpunten and initiatives agreed on.
 #[Object]
 impl Agenda {
     /// The global id (`Agenda:1`), for `node(id:)`.
@@ -68,7 +70,9 @@ impl Agenda {
 
     /// The region the agenda is for.
     async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
-        Ok(Region(required_row(&loaders(ctx).region, self.0.region_id).await?))
+        Ok(Region(
+            required_row(&loaders(ctx).region, self.0.region_id).await?,
+        ))
     }
 
     /// The agenda this one follows up, if any.
@@ -87,32 +91,44 @@ impl Agenda {
 
     /// The agenda's own themes (the national themes are shared; see `themes` at the root).
     async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
-        Ok(wrap_all(rows(&loaders(ctx).themes_of_agenda, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).themes_of_agenda, self.0.id).await?,
+        ))
     }
 
     /// The agenda's goals (opgaven, doelen, ambities), all levels.
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
-        Ok(wrap_all(rows(&loaders(ctx).goals_of_agenda, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).goals_of_agenda, self.0.id).await?,
+        ))
     }
 
     /// The agenda's initiatives, including sub-initiatives.
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
-        Ok(wrap_all(rows(&loaders(ctx).initiatives_of_agenda, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).initiatives_of_agenda, self.0.id).await?,
+        ))
     }
 
     /// The figures and KPIs of the agenda.
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
-        Ok(wrap_all(rows(&loaders(ctx).indicators_of_agenda, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).indicators_of_agenda, self.0.id).await?,
+        ))
     }
 
     /// The knelpunten (bottlenecks) the agenda names.
     async fn bottlenecks(&self, ctx: &Context<'_>) -> Result<Vec<Bottleneck>> {
-        Ok(wrap_all(rows(&loaders(ctx).bottlenecks_of_agenda, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).bottlenecks_of_agenda, self.0.id).await?,
+        ))
     }
 
     /// The governance bodies (overleggen) that steer the agenda.
     async fn governance_bodies(&self, ctx: &Context<'_>) -> Result<Vec<GovernanceBody>> {
-        Ok(wrap_all(rows(&loaders(ctx).bodies_of_agenda, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).bodies_of_agenda, self.0.id).await?,
+        ))
     }
 
     /// Incremented on every change; send it back as `expectedVersion` when updating.

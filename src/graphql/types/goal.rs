@@ -32,6 +32,8 @@ impl From<goal::Model> for Goal {
     }
 }
 
+/// A goal of an agenda. Goals nest: an opgave (challenge) holds doelen, and a doel can sit
+/// under two opgaven. `number` is the document's own numbering (1-17, 1a-6c, A-I, 1.1-7.7).
 #[Object]
 impl Goal {
     /// The global id (`Goal:12`), for `node(id:)`.
@@ -77,50 +79,66 @@ impl Goal {
 
     /// The agenda the goal belongs to.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
-        Ok(Agenda(required_row(&loaders(ctx).agenda, self.0.agenda_id).await?))
+        Ok(Agenda(
+            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+        ))
     }
 
     /// The goals directly above this one (the opgaven a doel sits under).
     async fn parents(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
         let links = rows(&l.parents_of_goal, self.0.id).await?;
-        Ok(wrap_all(rows_by_ids(&l.goal, links.iter().map(|x| x.parent_id)).await?))
+        Ok(wrap_all(
+            rows_by_ids(&l.goal, links.iter().map(|x| x.parent_id)).await?,
+        ))
     }
 
     /// The goals directly under this one (the doelen of an opgave).
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
         let links = rows(&l.children_of_goal, self.0.id).await?;
-        Ok(wrap_all(rows_by_ids(&l.goal, links.iter().map(|x| x.goal_id)).await?))
+        Ok(wrap_all(
+            rows_by_ids(&l.goal, links.iter().map(|x| x.goal_id)).await?,
+        ))
     }
 
     /// The themes this goal serves.
     async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
         let l = loaders(ctx);
         let links = rows(&l.themes_of_goal, self.0.id).await?;
-        Ok(wrap_all(rows_by_ids(&l.theme, links.iter().map(|x| x.theme_id)).await?))
+        Ok(wrap_all(
+            rows_by_ids(&l.theme, links.iter().map(|x| x.theme_id)).await?,
+        ))
     }
 
     /// The initiatives that contribute to this goal ("Raakt doelen").
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
         let l = loaders(ctx);
         let links = rows(&l.initiatives_of_goal, self.0.id).await?;
-        Ok(wrap_all(rows_by_ids(&l.initiative, links.iter().map(|x| x.initiative_id)).await?))
+        Ok(wrap_all(
+            rows_by_ids(&l.initiative, links.iter().map(|x| x.initiative_id)).await?,
+        ))
     }
 
     /// The figures and KPIs that measure this goal.
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
-        Ok(wrap_all(rows(&loaders(ctx).indicators_of_goal, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).indicators_of_goal, self.0.id).await?,
+        ))
     }
 
     /// The knelpunten found under this goal.
     async fn bottlenecks(&self, ctx: &Context<'_>) -> Result<Vec<Bottleneck>> {
-        Ok(wrap_all(rows(&loaders(ctx).bottlenecks_of_goal, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).bottlenecks_of_goal, self.0.id).await?,
+        ))
     }
 
     /// The actions planned per year under this goal (werkagenda).
     async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<Milestone>> {
-        Ok(wrap_all(rows(&loaders(ctx).milestones_of_goal, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).milestones_of_goal, self.0.id).await?,
+        ))
     }
 
     /// Incremented on every change; send it back as `expectedVersion` when updating.
@@ -155,6 +173,8 @@ impl From<indicator::Model> for Indicator {
     }
 }
 
+/// An indicator: an observed figure (value, unit, year, scope, benchmark: 272 GP-post contacts
+/// per 1,000 residents against 246 regionally) or a planned KPI (baseline and target).
 #[Object]
 impl Indicator {
     /// The global id (`Indicator:5`), for `node(id:)`.
@@ -224,7 +244,9 @@ impl Indicator {
 
     /// The agenda the indicator belongs to.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
-        Ok(Agenda(required_row(&loaders(ctx).agenda, self.0.agenda_id).await?))
+        Ok(Agenda(
+            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+        ))
     }
 
     /// The goal it measures, if linked to one.
@@ -268,6 +290,7 @@ impl From<bottleneck::Model> for Bottleneck {
     }
 }
 
+/// A knelpunt (bottleneck): a problem found under a goal or an initiative.
 #[Object]
 impl Bottleneck {
     /// The global id (`Bottleneck:4`), for `node(id:)`.
@@ -292,7 +315,9 @@ impl Bottleneck {
 
     /// The agenda that names it.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
-        Ok(Agenda(required_row(&loaders(ctx).agenda, self.0.agenda_id).await?))
+        Ok(Agenda(
+            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+        ))
     }
 
     /// The goal it was found under, if any.
@@ -337,6 +362,8 @@ impl From<milestone::Model> for Milestone {
     }
 }
 
+/// A milestone: a numbered step of an initiative, or an action planned for a year under a goal
+/// (werkagenda-actie).
 #[Object]
 impl Milestone {
     /// The global id (`Milestone:9`), for `node(id:)`.

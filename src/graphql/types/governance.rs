@@ -21,6 +21,8 @@ impl From<governance_body::Model> for GovernanceBody {
     }
 }
 
+/// A governance body (overleg) that steers an agenda: its member parties and how often it
+/// meets.
 #[Object]
 impl GovernanceBody {
     /// The global id (`GovernanceBody:2`), for `node(id:)`.
@@ -55,7 +57,9 @@ impl GovernanceBody {
 
     /// The agenda it steers.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
-        Ok(Agenda(required_row(&loaders(ctx).agenda, self.0.agenda_id).await?))
+        Ok(Agenda(
+            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+        ))
     }
 
     /// The member parties with their roles.

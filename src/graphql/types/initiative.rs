@@ -6,7 +6,9 @@ use entity::initiative;
 use serde::Deserialize;
 
 use super::provenance::provenance_of;
-use super::{Agenda, Bottleneck, Goal, Milestone, Participation, Provenance, Theme, loaders, wrap_all};
+use super::{
+    Agenda, Bottleneck, Goal, Milestone, Participation, Provenance, Theme, loaders, wrap_all,
+};
 use crate::domain::{InitiativeStatus, ParticipationRole, Visibility};
 use crate::graphql::loaders::{required_row, row, rows, rows_by_ids};
 use crate::ids::{Kind, global_id};
@@ -38,6 +40,9 @@ pub struct Contact {
     pub phone: Option<String>,
 }
 
+/// An initiative of an agenda: a project, action or werkonderwerp. It serves themes and goals,
+/// parties take part in it in a role, it has a timeline and steps, and partners report its
+/// status over time.
 #[Object]
 impl Initiative {
     /// The global id (`Initiative:42`), for `node(id:)`.
@@ -120,7 +125,9 @@ impl Initiative {
 
     /// The agenda the initiative belongs to.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
-        Ok(Agenda(required_row(&loaders(ctx).agenda, self.0.agenda_id).await?))
+        Ok(Agenda(
+            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+        ))
     }
 
     /// The initiative this one is part of, if any.
@@ -133,7 +140,9 @@ impl Initiative {
 
     /// The initiatives that are part of this one (deelprojecten).
     async fn subinitiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
-        Ok(wrap_all(rows(&loaders(ctx).subinitiatives_of_initiative, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).subinitiatives_of_initiative, self.0.id).await?,
+        ))
     }
 
     /// The theme that leads (leidend thema), if stated.
@@ -149,7 +158,9 @@ impl Initiative {
     async fn parties(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Keep only participations with this role.")] role: Option<ParticipationRole>,
+        #[graphql(desc = "Keep only participations with this role.")] role: Option<
+            ParticipationRole,
+        >,
     ) -> Result<Vec<Participation>> {
         let links = rows(&loaders(ctx).parties_of_initiative, self.0.id).await?;
         Ok(Participation::filtered(links, role, None))
@@ -159,14 +170,18 @@ impl Initiative {
     async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
         let l = loaders(ctx);
         let links = rows(&l.themes_of_initiative, self.0.id).await?;
-        Ok(wrap_all(rows_by_ids(&l.theme, links.iter().map(|x| x.theme_id)).await?))
+        Ok(wrap_all(
+            rows_by_ids(&l.theme, links.iter().map(|x| x.theme_id)).await?,
+        ))
     }
 
     /// The goals the initiative contributes to ("Raakt doelen: 1, 2, 6").
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
         let links = rows(&l.goals_of_initiative, self.0.id).await?;
-        Ok(wrap_all(rows_by_ids(&l.goal, links.iter().map(|x| x.goal_id)).await?))
+        Ok(wrap_all(
+            rows_by_ids(&l.goal, links.iter().map(|x| x.goal_id)).await?,
+        ))
     }
 
     /// The steps and yearly actions, in order.
@@ -178,7 +193,9 @@ impl Initiative {
 
     /// The knelpunten found in this initiative.
     async fn bottlenecks(&self, ctx: &Context<'_>) -> Result<Vec<Bottleneck>> {
-        Ok(wrap_all(rows(&loaders(ctx).bottlenecks_of_initiative, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).bottlenecks_of_initiative, self.0.id).await?,
+        ))
     }
 
     /// Incremented on every change; send it back as `expectedVersion` when updating.

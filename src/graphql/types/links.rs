@@ -26,6 +26,8 @@ impl RegionMembership {
     }
 }
 
+/// A party's place in a region, in a role (its capacity there: Zilveren Kruis is insurer and,
+/// per region, care office).
 #[Object]
 impl RegionMembership {
     /// The party's role in the region.
@@ -35,12 +37,16 @@ impl RegionMembership {
 
     /// The region.
     async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
-        Ok(Region(required_row(&loaders(ctx).region, self.0.region_id).await?))
+        Ok(Region(
+            required_row(&loaders(ctx).region, self.0.region_id).await?,
+        ))
     }
 
     /// The party.
     async fn party(&self, ctx: &Context<'_>) -> Result<Party> {
-        Ok(Party(required_row(&loaders(ctx).party, self.0.party_id).await?))
+        Ok(Party(
+            required_row(&loaders(ctx).party, self.0.party_id).await?,
+        ))
     }
 
     /// Where this link comes from.
@@ -70,6 +76,8 @@ impl Participation {
     }
 }
 
+/// A party taking part in an initiative (deelname), in a role: trekker (lead), deelnemer,
+/// financier, uitvoerder, adviseur, or unknown where the document names no role.
 #[Object]
 impl Participation {
     /// The party's role in the initiative.
@@ -84,12 +92,16 @@ impl Participation {
 
     /// The initiative.
     async fn initiative(&self, ctx: &Context<'_>) -> Result<Initiative> {
-        Ok(Initiative(required_row(&loaders(ctx).initiative, self.0.initiative_id).await?))
+        Ok(Initiative(
+            required_row(&loaders(ctx).initiative, self.0.initiative_id).await?,
+        ))
     }
 
     /// The party.
     async fn party(&self, ctx: &Context<'_>) -> Result<Party> {
-        Ok(Party(required_row(&loaders(ctx).party, self.0.party_id).await?))
+        Ok(Party(
+            required_row(&loaders(ctx).party, self.0.party_id).await?,
+        ))
     }
 
     /// Where this link comes from.
@@ -102,6 +114,7 @@ impl Participation {
 #[derive(Clone, Debug)]
 pub struct AgendaSignature(pub agenda_signatory::Model);
 
+/// A party that signed an agenda (ondertekenaar).
 #[Object]
 impl AgendaSignature {
     /// On whose behalf the party signed, when the document says ("namens gemeenten").
@@ -111,12 +124,16 @@ impl AgendaSignature {
 
     /// The agenda.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
-        Ok(Agenda(required_row(&loaders(ctx).agenda, self.0.agenda_id).await?))
+        Ok(Agenda(
+            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+        ))
     }
 
     /// The signing party.
     async fn party(&self, ctx: &Context<'_>) -> Result<Party> {
-        Ok(Party(required_row(&loaders(ctx).party, self.0.party_id).await?))
+        Ok(Party(
+            required_row(&loaders(ctx).party, self.0.party_id).await?,
+        ))
     }
 }
 
@@ -124,6 +141,7 @@ impl AgendaSignature {
 #[derive(Clone, Debug)]
 pub struct BodyMembership(pub governance_member::Model);
 
+/// A party sitting in a governance body (overleg).
 #[Object]
 impl BodyMembership {
     /// The party's role in the body (voorzitter, bestuurlijk trekker), when stated.
@@ -133,11 +151,15 @@ impl BodyMembership {
 
     /// The governance body.
     async fn body(&self, ctx: &Context<'_>) -> Result<GovernanceBody> {
-        Ok(GovernanceBody(required_row(&loaders(ctx).governance_body, self.0.body_id).await?))
+        Ok(GovernanceBody(
+            required_row(&loaders(ctx).governance_body, self.0.body_id).await?,
+        ))
     }
 
     /// The member party.
     async fn party(&self, ctx: &Context<'_>) -> Result<Party> {
-        Ok(Party(required_row(&loaders(ctx).party, self.0.party_id).await?))
+        Ok(Party(
+            required_row(&loaders(ctx).party, self.0.party_id).await?,
+        ))
     }
 }

@@ -2,7 +2,10 @@
 
 use async_graphql::{ID, Interface};
 
-use super::{Agenda, Bottleneck, Goal, GovernanceBody, Indicator, Initiative, Milestone, Party, Region, Theme};
+use super::{
+    Agenda, Bottleneck, Goal, GovernanceBody, Indicator, Initiative, Milestone, Party, Region,
+    Theme,
+};
 
 /// A record with a global id. Fetch any of them with `node(id:)` or `nodes(ids:)`.
 #[derive(Interface, Clone)]

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use entity::party;
 
 use super::provenance::provenance_of;
-use super::{AgendaSignature, BodyMembership, Participation, Provenance, RegionMembership, loaders};
+use super::{
+    AgendaSignature, BodyMembership, Participation, Provenance, RegionMembership, loaders,
+};
 use crate::domain::{ParticipationRole, PartyKind, RegionRole};
 use crate::graphql::loaders::{rows, rows_by_ids};
 use crate::ids::{Kind, global_id};
@@ -23,6 +25,10 @@ impl From<party::Model> for Party {
     }
 }
 
+/// A party (partij, organisatie): a gemeente, insurer, care office, GGD, provider, network or
+/// national body. One organisation is one party whatever capacities it acts in; its capacity
+/// per region is on its region links. A party can also stand for a category of organisations
+/// ("huisartsen"): then `isCategory` is true.
 #[Object]
 impl Party {
     /// The global id (`Party:7`), for `node(id:)`.
@@ -98,7 +104,9 @@ impl Party {
     async fn initiatives(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Keep only participations with this role.")] role: Option<ParticipationRole>,
+        #[graphql(desc = "Keep only participations with this role.")] role: Option<
+            ParticipationRole,
+        >,
         #[graphql(desc = "At most this many participations, in id order (all when left out).")]
         first: Option<u32>,
     ) -> Result<Vec<Participation>> {

@@ -15,6 +15,8 @@ pub struct Provenance {
     pub note: Option<String>,
 }
 
+/// The provenance of a record (herkomst): the source document and section it was taken from,
+/// or the organisation that asserted it, and a note where the source was ambiguous.
 #[Object]
 impl Provenance {
     /// The source document's file name (see the agendas in the README), when taken from one.

@@ -21,6 +21,8 @@ impl From<region::Model> for Region {
     }
 }
 
+/// A region (regio) of one kind: a zorgkantoorregio, Wmo-regio, IZA-regio, GGD-regio and so
+/// on. Regions of different kinds overlap: a gemeente sits in several.
 #[Object]
 impl Region {
     /// The global id (`Region:3`), for `node(id:)`.
@@ -58,7 +60,9 @@ impl Region {
 
     /// The regions that are part of this one.
     async fn subregions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
-        Ok(wrap_all(rows(&loaders(ctx).subregions_of_region, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).subregions_of_region, self.0.id).await?,
+        ))
     }
 
     /// The parties of this region with their role in it (member gemeente, insurer, care
@@ -74,7 +78,9 @@ impl Region {
 
     /// The agendas (samenwerkingsagenda, regioplan) of this region.
     async fn agendas(&self, ctx: &Context<'_>) -> Result<Vec<Agenda>> {
-        Ok(wrap_all(rows(&loaders(ctx).agendas_of_region, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).agendas_of_region, self.0.id).await?,
+        ))
     }
 
     /// Incremented on every change; send it back as `expectedVersion` when updating.

@@ -21,6 +21,9 @@ impl From<theme::Model> for Theme {
     }
 }
 
+/// A theme (thema). The national headline themes (ouderen, GGZ, preventie, jeugd) are shared by
+/// all agendas; an agenda's own themes (wonen en zorg, mentale gezondheid) belong to it and may
+/// sit under a national theme.
 #[Object]
 impl Theme {
     /// The global id (`Theme:2`), for `node(id:)`.
@@ -59,7 +62,9 @@ impl Theme {
 
     /// The themes directly under this one.
     async fn subthemes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
-        Ok(wrap_all(rows(&loaders(ctx).subthemes_of_theme, self.0.id).await?))
+        Ok(wrap_all(
+            rows(&loaders(ctx).subthemes_of_theme, self.0.id).await?,
+        ))
     }
 
     /// The agenda that defines this theme; null for a national theme.
@@ -74,7 +79,9 @@ impl Theme {
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
         let links = rows(&l.goals_of_theme, self.0.id).await?;
-        Ok(wrap_all(rows_by_ids(&l.goal, links.iter().map(|x| x.goal_id)).await?))
+        Ok(wrap_all(
+            rows_by_ids(&l.goal, links.iter().map(|x| x.goal_id)).await?,
+        ))
     }
 
     /// The initiatives that serve this theme directly. To include sub-themes, use
@@ -82,7 +89,9 @@ impl Theme {
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
         let l = loaders(ctx);
         let links = rows(&l.initiatives_of_theme, self.0.id).await?;
-        Ok(wrap_all(rows_by_ids(&l.initiative, links.iter().map(|x| x.initiative_id)).await?))
+        Ok(wrap_all(
+            rows_by_ids(&l.initiative, links.iter().map(|x| x.initiative_id)).await?,
+        ))
     }
 
     /// Incremented on every change; send it back as `expectedVersion` when updating.

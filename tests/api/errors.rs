@@ -1,0 +1,113 @@
+//! Bad input gets a clear error with a stable code; a database that is down gives
+//! UNAVAILABLE; no input makes the service panic or leak internals.
+
+use crate::helpers::{Backend, TestApp, first_code};
+use crate::on_both;
+use serde_json::json;
+
+on_both!(
+    malformed_ids_and_unknown_codes_are_bad_user_input,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let long = format!(
+            "{{ initiatives(filter: {{titleContains: \"{}\"}}) {{ totalCount }} }}",
+            "x".repeat(300)
+        );
+        let cases = [
+            ("{ node(id: \"Initiative\") { id } }", "id"),
+            ("{ node(id: \"Nope:1\") { id } }", "id"),
+            ("{ node(id: \"Initiative:abc\") { id } }", "id"),
+            ("{ nodes(ids: [\"Party:1\", \"x\"]) { id } }", "ids.1"),
+            ("{ party(ref: \"Region:1\") { id } }", "ref"),
+            (
+                "{ initiatives(filter: {region: \"atlantis\"}) { totalCount } }",
+                "filter.region",
+            ),
+            (
+                "{ initiatives(filter: {party: \"Theme:1\"}) { totalCount } }",
+                "filter.party",
+            ),
+            (long.as_str(), "filter"),
+        ];
+        for (query, field) in cases {
+            let body = app.query(query, json!({})).await;
+            assert_eq!(first_code(&body), "BAD_USER_INPUT", "{query}: {body}");
+            assert_eq!(
+                body["errors"][0]["extensions"]["field"], field,
+                "{query}: {body}"
+            );
+        }
+    }
+);
+
+on_both!(
+    an_unknown_id_of_a_known_kind_is_null_not_an_error,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let data = app
+            .data(
+                "{ node(id: \"Initiative:999999\") { id } party(ref: \"no-such-party\") { id } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(data, json!({ "node": null, "party": null }));
+    }
+);
+
+on_both!(
+    search_text_with_wildcards_matches_literally,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let data = app.data("{ a: initiatives(filter: {titleContains: \"%\"}) { totalCount } b: initiatives(filter: {titleContains: \"_\"}) { totalCount } }", json!({})).await;
+        assert_eq!(data["a"]["totalCount"], 0);
+        assert_eq!(data["b"]["totalCount"], 0);
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_goes_down_gives_unavailable_and_no_internals() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let name = app.database_url.rsplit('/').next().unwrap().to_string();
+    let admin = sea_orm::Database::connect(crate::helpers::postgres_admin_url())
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    let body = app
+        .query("{ initiatives(first: 3) { nodes { title } } }", json!({}))
+        .await;
+    assert_eq!(first_code(&body), "UNAVAILABLE", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        !message.contains(&name) && !message.to_lowercase().contains("sqlx"),
+        "{message}"
+    );
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let mut recovered = false;
+    for _ in 0..50 {
+        let body = app
+            .query("{ initiatives(first: 3) { nodes { title } } }", json!({}))
+            .await;
+        if body.get("errors").is_none() {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        recovered,
+        "the service recovers by itself when the database returns"
+    );
+}

@@ -1,0 +1,201 @@
+//! Starting the service for a test: a fresh database per test, cloned from a template that is
+//! migrated and loaded with the bundled agendas once per test run.
+
+use regiograaf::app::{App, Settings};
+use regiograaf::db::StatementCounter;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU32, Ordering};
+use tokio::sync::OnceCell;
+
+/// The database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running service and a client for it.
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub statements: StatementCounter,
+    pub database_url: String,
+}
+
+static SQLITE_TEMPLATE: OnceCell<std::path::PathBuf> = OnceCell::const_new();
+static POSTGRES_TEMPLATE: OnceCell<String> = OnceCell::const_new();
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The URL of the throwaway PostgreSQL cluster's admin database; fails loudly when missing so
+/// that PostgreSQL tests never skip silently.
+pub fn postgres_admin_url() -> String {
+    std::env::var("REGIOGRAAF_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!("REGIOGRAAF_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts a throwaway PostgreSQL")
+    })
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn seed_into(database_url: &str) {
+    let db = regiograaf::db::connect(database_url)
+        .await
+        .expect("connect template");
+    regiograaf::db::migrate(&db.conn)
+        .await
+        .expect("migrate template");
+    regiograaf::dataset::seed_if_empty(&db.conn)
+        .await
+        .expect("seed template");
+    db.conn.close().await.expect("close template");
+}
+
+async fn admin_exec(sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let admin = sea_orm::Database::connect(postgres_admin_url())
+        .await
+        .expect("PostgreSQL is not reachable");
+    admin.execute_unprepared(sql).await.expect(sql);
+    admin.close().await.ok();
+}
+
+fn postgres_url(database: &str) -> String {
+    let admin = postgres_admin_url();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    format!("{base}/{database}")
+}
+
+/// A new, empty database of `backend`, migrated only when `migrated`.
+pub async fn empty_database(backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join("regiograaf-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.join(format!("{}.sqlite", unique("empty"))).display()
+            )
+        }
+        Backend::Postgres => {
+            let name = unique("empty");
+            admin_exec(&format!("CREATE DATABASE {name}")).await;
+            postgres_url(&name)
+        }
+    }
+}
+
+/// A fresh database of `backend` holding the bundled agendas.
+pub async fn seeded_database(backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let template = SQLITE_TEMPLATE
+                .get_or_init(|| async {
+                    let dir = std::env::temp_dir().join("regiograaf-tests");
+                    std::fs::create_dir_all(&dir).unwrap();
+                    let path = dir.join(format!("{}.sqlite", unique("template")));
+                    seed_into(&format!("sqlite://{}?mode=rwc", path.display())).await;
+                    path
+                })
+                .await;
+            let copy = template.with_file_name(format!("{}.sqlite", unique("test")));
+            std::fs::copy(template, &copy).unwrap();
+            format!("sqlite://{}?mode=rwc", copy.display())
+        }
+        Backend::Postgres => {
+            let template = POSTGRES_TEMPLATE
+                .get_or_init(|| async {
+                    let name = unique("template");
+                    admin_exec(&format!("CREATE DATABASE {name}")).await;
+                    seed_into(&postgres_url(&name)).await;
+                    name
+                })
+                .await;
+            let name = unique("test");
+            admin_exec(&format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
+            postgres_url(&name)
+        }
+    }
+}
+
+impl TestApp {
+    /// The service on port 0 over a fresh copy of the bundled agendas.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let database_url = seeded_database(backend).await;
+        Self::spawn_on(backend, database_url).await
+    }
+
+    /// The service on port 0 over `database_url`.
+    pub async fn spawn_on(backend: Backend, database_url: String) -> TestApp {
+        regiograaf::telemetry::init();
+        let settings = Settings {
+            database_url: database_url.clone(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            seed: true,
+        };
+        let app = App::build(&settings).await.expect("the app starts");
+        let url = format!("http://{}", app.local_addr());
+        let statements = app.db.statements.clone();
+        tokio::spawn(app.run());
+        let _ = backend;
+        TestApp {
+            url,
+            client: reqwest::Client::new(),
+            statements,
+            database_url,
+        }
+    }
+
+    /// POSTs `query` with `variables` and returns the JSON body (asserting HTTP 200).
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.url))
+            .header("content-type", "application/json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "HTTP status");
+        response.json().await.expect("JSON body")
+    }
+
+    /// Like [`query`](Self::query) but asserts there are no errors and returns `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.query(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+}
+
+/// The `extensions.code` of the first error of a response.
+pub fn first_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("(none)")
+}
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}

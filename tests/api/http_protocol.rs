@@ -1,0 +1,108 @@
+//! The HTTP rules the audit does not pin down: GET never mutates, content types are
+//! enforced, request errors carry codes.
+
+use crate::helpers::{Backend, TestApp};
+use serde_json::Value;
+
+async fn send(app: &TestApp, request: reqwest::RequestBuilder) -> (u16, String, Value) {
+    let _ = app;
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, content_type, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_runs_queries_but_refuses_mutations() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let url = format!("{}/graphql", app.url);
+    let (status, content_type, body) = send(
+        &app,
+        app.client
+            .get(&url)
+            .query(&[("query", "{ agendas { totalCount } }")]),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("application/json"));
+    assert!(body["data"]["agendas"]["totalCount"].as_u64().unwrap() >= 4);
+    let (status, _, body) = send(
+        &app,
+        app.client
+            .get(&url)
+            .query(&[("query", "mutation { __typename }")]),
+    )
+    .await;
+    assert_eq!(status, 405);
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "METHOD_NOT_ALLOWED"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_errors_follow_the_accepted_media_type() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let url = format!("{}/graphql", app.url);
+    let post = |accept: &'static str, body: &'static str| {
+        app.client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("accept", accept)
+            .body(body)
+    };
+    let (status, content_type, body) = send(
+        &app,
+        post("application/graphql-response+json", r#"{"query":"{"}"#),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            content_type.starts_with("application/graphql-response+json")
+        ),
+        (400, true)
+    );
+    assert!(body.get("data").is_none());
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_PARSE_FAILED"
+    );
+    let (status, _, body) = send(&app, post("application/json", r#"{"query":"{ nope }"}"#)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    let (status, _, body) = send(&app, post("application/json", r#"{"query": 1}"#)).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+    let (status, _, _) = send(
+        &app,
+        app.client.post(&url).body(r#"{"query":"{ __typename }"}"#),
+    )
+    .await;
+    assert_eq!(status, 415, "a POST without a content type is refused");
+    let (status, _, _) = send(&app, post("text/csv", r#"{"query":"{ __typename }"}"#)).await;
+    assert_eq!(status, 406);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_is_served_at_the_root() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = app.client.get(&app.url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .to_lowercase()
+            .contains("graphiql")
+    );
+}
