@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 
+use crate::auth::AuthConfig;
 use crate::db::{self, Db};
 use crate::error::AppError;
 use crate::graphql::build_schema;
@@ -19,6 +20,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Load the bundled agendas when the database holds none.
     pub seed: bool,
+    /// The trusted issuers and what anonymous callers may do.
+    pub auth: AuthConfig,
 }
 
 /// A bound, ready service.
@@ -50,6 +53,7 @@ impl App {
         let state = AppState {
             schema: build_schema(db.conn.clone()),
             db: db.conn.clone(),
+            auth: std::sync::Arc::new(settings.auth.clone()),
         };
         Ok(App {
             listener,

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::app::{App, Settings};
+use crate::auth::{AnonymousAccess, AuthConfig, Role, token};
 use crate::db::{self, DEFAULT_DATABASE_URL};
 
 /// regiograaf: a GraphQL API over the regional collaboration agendas of Dutch health care.
@@ -15,6 +16,13 @@ pub struct Cli {
     /// (`postgres://user@host/db`).
     #[arg(long, global = true, env = "REGIOGRAAF_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
+
+    /// The trusted token issuers and the anonymous-access setting (a YAML file, see the
+    /// README). Without it, the embedded SQLite demo trusts development tokens
+    /// (`regiograaf token`) and serves the public layer to anonymous callers; any other
+    /// database trusts no issuer and refuses anonymous callers.
+    #[arg(long, global = true, env = "REGIOGRAAF_AUTH_CONFIG")]
+    pub auth_config: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -31,6 +39,23 @@ pub enum Command {
         /// Do not load the bundled agendas into an empty database.
         #[arg(long)]
         no_seed: bool,
+        /// What callers without a token may do: `public` (read the public layer) or
+        /// `refuse`; overrides the configuration file.
+        #[arg(long, env = "REGIOGRAAF_ANONYMOUS", value_parser = ["public", "refuse"])]
+        anonymous: Option<String>,
+    },
+    /// Mint a development token (signed with the development issuer's secret) and print only
+    /// the token, so that `$(regiograaf token --org gemeente-haarlem)` works.
+    Token {
+        /// The code of the organisation (party) the token speaks for.
+        #[arg(long)]
+        org: String,
+        /// The role: viewer, editor, coordinator or admin.
+        #[arg(long, default_value = "viewer", value_parser = ["viewer", "editor", "coordinator", "admin"])]
+        role: String,
+        /// How long the token is valid (`30m`, `1h`, `7d`).
+        #[arg(long, default_value = "1h")]
+        ttl: String,
     },
     /// Apply pending migrations and exit.
     Migrate,
@@ -57,13 +82,31 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     let command = cli.command.unwrap_or(Command::Serve {
         listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
         no_seed: false,
+        anonymous: None,
     });
+    let mut auth = auth_config(cli.auth_config.as_deref(), &cli.database_url)?;
     match command {
-        Command::Serve { listen, no_seed } => {
+        Command::Serve {
+            listen,
+            no_seed,
+            anonymous,
+        } => {
+            match anonymous.as_deref() {
+                Some("public") => auth.anonymous = AnonymousAccess::Public,
+                Some("refuse") => auth.anonymous = AnonymousAccess::Refuse,
+                _ => {}
+            }
+            if auth.issuers.is_empty() {
+                tracing::warn!(
+                    "no token issuer is configured: give --auth-config to let partners in"
+                );
+            }
+            tracing::info!(?auth, "authentication");
             let settings = Settings {
                 database_url: cli.database_url,
                 listen,
                 seed: !no_seed,
+                auth,
             };
             let app = App::build(&settings).await?;
             let addr = app.local_addr();
@@ -78,6 +121,30 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.message())?;
             db::migrate(&db.conn).await.map_err(|e| e.message())?;
             eprintln!("migrations are up to date");
+            Ok(())
+        }
+        Command::Token { org, role, ttl } => {
+            let ttl = humantime::parse_duration(&ttl).map_err(|e| format!("--ttl: {e}"))?;
+            let role = Role::parse(&role).ok_or("--role: viewer, editor, coordinator or admin")?;
+            let db = db::connect(&cli.database_url)
+                .await
+                .map_err(|e| e.message())?;
+            db::migrate(&db.conn).await.map_err(|e| e.message())?;
+            crate::dataset::seed_if_empty(&db.conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            let known = entity::party::Entity::find()
+                .filter(entity::party::Column::Code.eq(org.as_str()))
+                .one(&db.conn)
+                .await
+                .map_err(|e| crate::error::AppError::from(e).message())?;
+            if known.is_none() {
+                return Err(format!(
+                    "no party with code `{org}` (list them with `{{ parties {{ nodes {{ code name }} }} }}`)"
+                ));
+            }
+            println!("{}", token::mint(&auth, &org, role, ttl.as_secs())?);
             Ok(())
         }
         Command::Schema => {
@@ -105,5 +172,15 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             eprintln!("wrote {written} files to {}", dir.display());
             Ok(())
         }
+    }
+}
+
+/// The authentication settings: the file when given; otherwise development tokens and public
+/// anonymous access for the embedded SQLite demo, and nothing trusted for any other database.
+fn auth_config(path: Option<&std::path::Path>, database_url: &str) -> Result<AuthConfig, String> {
+    match path {
+        Some(path) => AuthConfig::from_file(path),
+        None if database_url.starts_with("sqlite:") => Ok(AuthConfig::development()),
+        None => Ok(AuthConfig::locked()),
     }
 }

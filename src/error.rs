@@ -22,6 +22,12 @@ pub enum AppError {
         /// Where in the input the problem is (`filter.region`), when known.
         path: Option<String>,
     },
+    /// The token is missing where one is required, invalid, expired, or names an unknown or
+    /// deactivated organisation. Code `UNAUTHENTICATED` (HTTP 401).
+    Unauthenticated(String),
+    /// The caller may not read or change this; `rule` names the policy rule that withheld it.
+    /// Code `FORBIDDEN`.
+    Forbidden { rule: &'static str, message: String },
     /// The record asked for does not exist (or is hidden from the caller). Code `NOT_FOUND`.
     NotFound(String),
     /// The database cannot be reached or timed out; retrying later may succeed.
@@ -49,6 +55,8 @@ impl AppError {
         match self {
             AppError::BadUserInput { message, .. } => message.clone(),
             AppError::NotFound(message) => message.clone(),
+            AppError::Unauthenticated(message) => message.clone(),
+            AppError::Forbidden { message, .. } => message.clone(),
             AppError::Unavailable => "the database is unavailable, try again later".into(),
             AppError::Internal => "internal error".into(),
         }
@@ -59,6 +67,8 @@ impl AppError {
         match self {
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
             AppError::NotFound(_) => "NOT_FOUND",
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden { .. } => "FORBIDDEN",
             AppError::Unavailable => "UNAVAILABLE",
             AppError::Internal => "INTERNAL",
         }
@@ -106,10 +116,17 @@ impl From<AppError> for async_graphql::Error {
             AppError::BadUserInput { path, .. } => path.clone(),
             _ => None,
         };
+        let rule = match &err {
+            AppError::Forbidden { rule, .. } => Some(*rule),
+            _ => None,
+        };
         async_graphql::Error::new(err.message()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(path) = path {
                 ext.set("field", path);
+            }
+            if let Some(rule) = rule {
+                ext.set("rule", rule);
             }
         })
     }

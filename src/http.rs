@@ -7,13 +7,16 @@ use axum::Router;
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 
+use crate::auth::AuthConfig;
 use crate::graphql::AppSchema;
+use std::sync::Arc;
 
-/// What every handler needs: the schema and the database pool.
+/// What every handler needs: the schema, the database pool and the trusted issuers.
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
+    pub auth: Arc<AuthConfig>,
 }
 
 /// The router of the service; tests call it in process or serve it on port 0.

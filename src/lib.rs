@@ -10,6 +10,8 @@
 //! - [`http`]: the axum router and the GraphQL-over-HTTP handler.
 //! - [`graphql`]: the schema: API types, query roots, DataLoaders, paging, filters.
 //! - [`dataset`]: the bundled agendas, their file format, import and export.
+//! - [`auth`]: tokens, trusted issuers and the caller ([`auth::Viewer`]).
+//! - [`policy`]: who may see what: the one declarative policy table.
 //! - [`domain`]: the vocabularies (kinds, roles, statuses) shared by all of the above.
 //! - [`db`]: connecting, migrating, counting statements.
 //! - [`error`]: the one error type and its stable codes.
@@ -17,6 +19,7 @@
 //! - `entity/` (crate): the SeaORM entities; `migration/` (crate): the schema steps.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod dataset;
 pub mod db;
@@ -25,4 +28,5 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ids;
+pub mod policy;
 pub mod telemetry;

@@ -2,9 +2,10 @@
 
 mod lists;
 mod lookups;
+mod me;
 
 use async_graphql::MergedObject;
 
 /// Everything that can be read.
 #[derive(MergedObject, Default)]
-pub struct Query(lookups::LookupQuery, lists::ListQuery);
+pub struct Query(lookups::LookupQuery, lists::ListQuery, me::MeQuery);

@@ -17,7 +17,7 @@ mod theme;
 pub use agenda::Agenda;
 pub use goal::{Bottleneck, Goal, Indicator, Milestone};
 pub use governance::GovernanceBody;
-pub use initiative::{Contact, Initiative};
+pub use initiative::{Contact, Initiative, visible_initiative, visible_initiatives};
 pub use links::{AgendaSignature, BodyMembership, Participation, RegionMembership};
 pub use node::Node;
 pub use party::Party;
@@ -36,4 +36,25 @@ pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
 /// Wraps each model in its API type.
 pub(crate) fn wrap_all<M, T: From<M>>(rows: Vec<M>) -> Vec<T> {
     rows.into_iter().map(T::from).collect()
+}
+
+/// Keeps the items that belong to no initiative or to one the caller may see.
+pub async fn keep_visible<T>(
+    ctx: &Context<'_>,
+    items: Vec<T>,
+    initiative_of: impl Fn(&T) -> Option<i32>,
+) -> async_graphql::Result<Vec<T>> {
+    let ids: Vec<i32> = items.iter().filter_map(&initiative_of).collect();
+    if ids.is_empty() {
+        return Ok(items);
+    }
+    let seen: std::collections::HashSet<i32> = visible_initiatives(ctx, ids)
+        .await?
+        .iter()
+        .map(|i| i.0.id)
+        .collect();
+    Ok(items
+        .into_iter()
+        .filter(|item| initiative_of(item).is_none_or(|id| seen.contains(&id)))
+        .collect())
 }

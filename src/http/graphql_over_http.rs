@@ -25,6 +25,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::AppState;
+use crate::auth::{AnonymousAccess, Viewer, token};
+use crate::error::AppError;
 use crate::graphql::Loaders;
 use crate::graphql::batching::{Scheduler, drive};
 
@@ -175,7 +177,10 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         }
     };
     match params(object) {
-        Ok(params) => execute(&state, media, params, false).await,
+        Ok(params) => {
+            let viewer = authenticate(&state, &headers, media).await;
+            execute(&state, media, params, false, viewer).await
+        }
         Err(message) => request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     }
 }
@@ -213,7 +218,10 @@ pub async fn get(
         object.insert(key, value);
     }
     match params(object) {
-        Ok(params) => execute(&state, media, params, true).await,
+        Ok(params) => {
+            let viewer = authenticate(&state, &headers, media).await;
+            execute(&state, media, params, true, viewer).await
+        }
         Err(message) => request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     }
 }
@@ -239,7 +247,13 @@ fn is_json_utf8(content_type: &str) -> bool {
 }
 
 /// Parses, checks the operation kind for GET, executes, and writes the response.
-async fn execute(state: &AppState, media: Media, params: Params, is_get: bool) -> Response {
+async fn execute(
+    state: &AppState,
+    media: Media,
+    params: Params,
+    is_get: bool,
+    viewer: Result<Viewer, Response>,
+) -> Response {
     let document = match async_graphql::parser::parse_query(&params.query) {
         Ok(document) => document,
         Err(err) => {
@@ -283,8 +297,14 @@ async fn execute(state: &AppState, media: Media, params: Params, is_get: bool) -
             }
         }
     }
+    let viewer = match viewer {
+        Ok(viewer) => viewer,
+        Err(response) => return response,
+    };
     let scheduler = Scheduler::default();
-    let request = request.data(Loaders::new(&state.db, &scheduler));
+    let request = request
+        .data(Loaders::new(&state.db, &scheduler))
+        .data(viewer);
     let response = drive(scheduler, state.schema.execute(request)).await;
     let request_failed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
@@ -339,4 +359,67 @@ fn error_json(error: ServerError, request_failed: bool) -> Value {
         }
     }
     value
+}
+
+/// The caller of a request, or the 401 response that refuses it: a bad token is never
+/// treated as anonymous.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: Media,
+) -> Result<Viewer, Response> {
+    let refuse = |message: &str| {
+        let mut response =
+            request_error(media, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
+        let challenge = format!(
+            "Bearer realm=\"regiograaf\", error=\"invalid_token\", error_description=\"{}\"",
+            message.replace('"', "'")
+        );
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return match state.auth.anonymous {
+            AnonymousAccess::Public => Ok(Viewer::anonymous()),
+            AnonymousAccess::Refuse => {
+                let mut response = request_error(
+                    media,
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHENTICATED",
+                    "this service needs a bearer token",
+                );
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"regiograaf\""),
+                );
+                Err(response)
+            }
+        };
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| refuse("send the token as `Authorization: Bearer <token>`"))?;
+    let claims = token::verify(&state.auth, token).map_err(|why| refuse(&why))?;
+    match Viewer::from_claims(&state.db, claims).await {
+        Ok(viewer) => Ok(viewer),
+        Err(AppError::Unauthenticated(why)) => Err(refuse(&why)),
+        Err(other) => {
+            let status = if other.code() == "UNAVAILABLE" {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            Err(request_error(media, status, other.code(), &other.message()))
+        }
+    }
 }

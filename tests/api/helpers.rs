@@ -131,11 +131,26 @@ impl TestApp {
 
     /// The service on port 0 over `database_url`.
     pub async fn spawn_on(backend: Backend, database_url: String) -> TestApp {
+        Self::spawn_with(
+            backend,
+            database_url,
+            regiograaf::auth::AuthConfig::development(),
+        )
+        .await
+    }
+
+    /// The service on port 0 over `database_url`, trusting the issuers of `auth`.
+    pub async fn spawn_with(
+        backend: Backend,
+        database_url: String,
+        auth: regiograaf::auth::AuthConfig,
+    ) -> TestApp {
         regiograaf::telemetry::init();
         let settings = Settings {
             database_url: database_url.clone(),
             listen: "127.0.0.1:0".parse().unwrap(),
             seed: true,
+            auth,
         };
         let app = App::build(&settings).await.expect("the app starts");
         let url = format!("http://{}", app.local_addr());

@@ -15,6 +15,7 @@ use crate::domain::{
 use crate::graphql::filter::{changed_since, contains, ids_where, resolve_opt, theme_and_below};
 use crate::graphql::paging::*;
 use crate::ids::Kind;
+use crate::policy;
 
 impl Listed for region::Entity {
     const NAME_COLUMN: &'static str = "name";
@@ -379,7 +380,12 @@ impl ListQuery {
             c = c.add(
                 party::Column::Id.in_subquery(ids_where::<initiative_party::Entity>(
                     initiative_party::Column::PartyId,
-                    Condition::all().add(initiative_party::Column::InitiativeId.eq(i)),
+                    Condition::all()
+                        .add(initiative_party::Column::InitiativeId.eq(i))
+                        .add(
+                            initiative_party::Column::InitiativeId
+                                .in_subquery(policy::visible_initiative_ids(ctx).await?),
+                        ),
                 )),
             );
         }
@@ -671,6 +677,14 @@ impl ListQuery {
         if let Some(since) = f.changed_since {
             c = c.add(changed_since(bottleneck::Column::UpdatedAt, since));
         }
+        c = c.add(
+            Condition::any()
+                .add(bottleneck::Column::InitiativeId.is_null())
+                .add(
+                    bottleneck::Column::InitiativeId
+                        .in_subquery(policy::visible_initiative_ids(ctx).await?),
+                ),
+        );
         page::<bottleneck::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by)
             .await
     }
@@ -691,7 +705,9 @@ impl ListQuery {
         #[graphql(desc = "The order (by id when left out).")] order_by: Option<Ordering>,
     ) -> Result<InitiativeConnection> {
         let f = filter.unwrap_or_default();
-        let c = initiative_condition(db(ctx), f).await?;
+        let c = initiative_condition(db(ctx), f)
+            .await?
+            .add(policy::visible_initiatives(ctx).await?);
         page::<initiative::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by)
             .await
     }
@@ -736,6 +752,14 @@ impl ListQuery {
         if let Some(since) = f.changed_since {
             c = c.add(changed_since(milestone::Column::UpdatedAt, since));
         }
+        c = c.add(
+            Condition::any()
+                .add(milestone::Column::InitiativeId.is_null())
+                .add(
+                    milestone::Column::InitiativeId
+                        .in_subquery(policy::visible_initiative_ids(ctx).await?),
+                ),
+        );
         page::<milestone::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by)
             .await
     }

@@ -175,7 +175,7 @@ impl LookupQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The initiative's global id or code.")] r#ref: String,
     ) -> Result<Option<Initiative>> {
-        by_ref(
+        let found: Option<Initiative> = by_ref(
             ctx,
             "ref",
             Kind::Initiative,
@@ -183,7 +183,8 @@ impl LookupQuery {
             |l| &l.initiative,
             initiative::Column::Code,
         )
-        .await
+        .await?;
+        visible_initiative(ctx, found.map(|i| i.0.id)).await
     }
 
     /// A governance body by id (`GovernanceBody:2`) or code.
@@ -213,20 +214,28 @@ async fn node(ctx: &Context<'_>, kind: Kind, id: i32) -> Result<Option<Node>> {
         Kind::Agenda => row(&l.agenda, id).await?.map(|m| Node::Agenda(m.into())),
         Kind::Theme => row(&l.theme, id).await?.map(|m| Node::Theme(m.into())),
         Kind::Goal => row(&l.goal, id).await?.map(|m| Node::Goal(m.into())),
-        Kind::Initiative => row(&l.initiative, id)
+        Kind::Initiative => visible_initiative(ctx, Some(id))
             .await?
-            .map(|m| Node::Initiative(m.into())),
+            .map(Node::Initiative),
         Kind::GovernanceBody => row(&l.governance_body, id)
             .await?
             .map(|m| Node::GovernanceBody(m.into())),
         Kind::Indicator => row(&l.indicator, id)
             .await?
             .map(|m| Node::Indicator(m.into())),
-        Kind::Bottleneck => row(&l.bottleneck, id)
-            .await?
-            .map(|m| Node::Bottleneck(m.into())),
-        Kind::Milestone => row(&l.milestone, id)
-            .await?
-            .map(|m| Node::Milestone(m.into())),
+        Kind::Bottleneck => {
+            let found = row(&l.bottleneck, id).await?.into_iter().collect();
+            keep_visible(ctx, found, |b| b.initiative_id)
+                .await?
+                .pop()
+                .map(|m| Node::Bottleneck(m.into()))
+        }
+        Kind::Milestone => {
+            let found = row(&l.milestone, id).await?.into_iter().collect();
+            keep_visible(ctx, found, |m| m.initiative_id)
+                .await?
+                .pop()
+                .map(|m| Node::Milestone(m.into()))
+        }
     })
 }

@@ -105,9 +105,8 @@ impl Agenda {
 
     /// The agenda's initiatives, including sub-initiatives.
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
-        Ok(wrap_all(
-            rows(&loaders(ctx).initiatives_of_agenda, self.0.id).await?,
-        ))
+        let rows = rows(&loaders(ctx).initiatives_of_agenda, self.0.id).await?;
+        Ok(wrap_all(crate::policy::visible(ctx, rows).await?))
     }
 
     /// The figures and KPIs of the agenda.
@@ -119,8 +118,9 @@ impl Agenda {
 
     /// The knelpunten (bottlenecks) the agenda names.
     async fn bottlenecks(&self, ctx: &Context<'_>) -> Result<Vec<Bottleneck>> {
+        let rows = rows(&loaders(ctx).bottlenecks_of_agenda, self.0.id).await?;
         Ok(wrap_all(
-            rows(&loaders(ctx).bottlenecks_of_agenda, self.0.id).await?,
+            super::keep_visible(ctx, rows, |b| b.initiative_id).await?,
         ))
     }
 

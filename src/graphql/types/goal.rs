@@ -6,7 +6,10 @@ use chrono::{DateTime, Utc};
 use entity::{bottleneck, goal, indicator, milestone};
 
 use super::provenance::provenance_of;
-use super::{Agenda, Initiative, Provenance, Theme, loaders, wrap_all};
+use super::{
+    Agenda, Initiative, Provenance, Theme, keep_visible, loaders, visible_initiative,
+    visible_initiatives, wrap_all,
+};
 use crate::domain::{GoalKind, IndicatorKind};
 use crate::graphql::loaders::{required_row, row, rows, rows_by_ids};
 use crate::ids::{Kind, global_id};
@@ -115,9 +118,7 @@ impl Goal {
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
         let l = loaders(ctx);
         let links = rows(&l.initiatives_of_goal, self.0.id).await?;
-        Ok(wrap_all(
-            rows_by_ids(&l.initiative, links.iter().map(|x| x.initiative_id)).await?,
-        ))
+        visible_initiatives(ctx, links.iter().map(|x| x.initiative_id)).await
     }
 
     /// The figures and KPIs that measure this goal.
@@ -129,8 +130,9 @@ impl Goal {
 
     /// The knelpunten found under this goal.
     async fn bottlenecks(&self, ctx: &Context<'_>) -> Result<Vec<Bottleneck>> {
+        let rows = rows(&loaders(ctx).bottlenecks_of_goal, self.0.id).await?;
         Ok(wrap_all(
-            rows(&loaders(ctx).bottlenecks_of_goal, self.0.id).await?,
+            keep_visible(ctx, rows, |b| b.initiative_id).await?,
         ))
     }
 
@@ -325,9 +327,9 @@ impl Bottleneck {
         optional!(ctx, goal, self.0.goal_id, Goal)
     }
 
-    /// The initiative it was found under, if any.
+    /// The initiative it was found under, if any (and visible to the caller).
     async fn initiative(&self, ctx: &Context<'_>) -> Result<Option<Initiative>> {
-        optional!(ctx, initiative, self.0.initiative_id, Initiative)
+        visible_initiative(ctx, self.0.initiative_id).await
     }
 
     /// Incremented on every change; send it back as `expectedVersion` when updating.
@@ -396,9 +398,9 @@ impl Milestone {
         self.0.period.as_deref()
     }
 
-    /// The initiative this is a step of, if any.
+    /// The initiative this is a step of, if any (and visible to the caller).
     async fn initiative(&self, ctx: &Context<'_>) -> Result<Option<Initiative>> {
-        optional!(ctx, initiative, self.0.initiative_id, Initiative)
+        visible_initiative(ctx, self.0.initiative_id).await
     }
 
     /// The goal this action is planned under, if any.

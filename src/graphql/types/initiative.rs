@@ -12,12 +12,39 @@ use super::{
 use crate::domain::{InitiativeStatus, ParticipationRole, Visibility};
 use crate::graphql::loaders::{required_row, row, rows, rows_by_ids};
 use crate::ids::{Kind, global_id};
+use crate::policy;
 
 /// An initiative of an agenda: a project, action or werkonderwerp. It serves themes and goals,
 /// parties take part in it in a role, it has a timeline and steps, and partners report its
 /// status over time.
 #[derive(Clone, Debug)]
 pub struct Initiative(pub initiative::Model);
+
+impl Initiative {
+    /// Checks the policy rule of one of this initiative's fields.
+    async fn guard(&self, ctx: &Context<'_>, field: &str) -> Result<()> {
+        Ok(policy::require(ctx, "Initiative", field, (&self.0).into()).await?)
+    }
+}
+
+/// The initiative `id` when there is one and the caller may see it.
+pub async fn visible_initiative(ctx: &Context<'_>, id: Option<i32>) -> Result<Option<Initiative>> {
+    let Some(id) = id else { return Ok(None) };
+    let found = row(&loaders(ctx).initiative, id).await?;
+    Ok(policy::visible(ctx, found.into_iter().collect())
+        .await?
+        .pop()
+        .map(Initiative))
+}
+
+/// The initiatives with `ids` that the caller may see, in the order of `ids`.
+pub async fn visible_initiatives(
+    ctx: &Context<'_>,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<Vec<Initiative>> {
+    let rows = rows_by_ids(&loaders(ctx).initiative, ids).await?;
+    Ok(wrap_all(policy::visible(ctx, rows).await?))
+}
 
 impl From<initiative::Model> for Initiative {
     fn from(model: initiative::Model) -> Self {
@@ -99,28 +126,50 @@ impl Initiative {
     }
 
     /// How it is funded (financiering), e.g. "IZA transformatiegelden".
-    async fn funding(&self) -> Option<&str> {
-        self.0.funding.as_deref()
+    ///
+    /// Guarded: rule PARTICIPANT (parties taking part in the initiative). Others get null and
+    /// a FORBIDDEN error naming the rule.
+    async fn funding(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        self.guard(ctx, "funding").await?;
+        Ok(self.0.funding.as_deref())
     }
 
     /// The budget in whole euros, when stated.
-    async fn budget_eur(&self) -> Option<i64> {
-        self.0.budget_eur
+    ///
+    /// Guarded: rule PARTICIPANT (parties taking part in the initiative). Others get null and
+    /// a FORBIDDEN error naming the rule.
+    async fn budget_eur(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        self.guard(ctx, "budgetEur").await?;
+        Ok(self.0.budget_eur)
     }
 
     /// The contact persons (contactpersonen). Personal data.
-    async fn contacts(&self) -> Vec<Contact> {
-        serde_json::from_value(self.0.contacts.clone()).unwrap_or_default()
+    ///
+    /// Guarded: rule PARTICIPANT (parties taking part in the initiative). Others get null and
+    /// a FORBIDDEN error naming the rule.
+    async fn contacts(&self, ctx: &Context<'_>) -> Result<Option<Vec<Contact>>> {
+        self.guard(ctx, "contacts").await?;
+        Ok(Some(
+            serde_json::from_value(self.0.contacts.clone()).unwrap_or_default(),
+        ))
     }
 
     /// Notes for the participants' eyes (interne notities).
-    async fn internal_notes(&self) -> Option<&str> {
-        self.0.internal_notes.as_deref()
+    ///
+    /// Guarded: rule PARTICIPANT (parties taking part in the initiative). Others get null and
+    /// a FORBIDDEN error naming the rule.
+    async fn internal_notes(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        self.guard(ctx, "internalNotes").await?;
+        Ok(self.0.internal_notes.as_deref())
     }
 
     /// The latest progress report (voortgang).
-    async fn progress_notes(&self) -> Option<&str> {
-        self.0.progress_notes.as_deref()
+    ///
+    /// Guarded: rule PARTICIPANT (parties taking part in the initiative). Others get null and
+    /// a FORBIDDEN error naming the rule.
+    async fn progress_notes(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        self.guard(ctx, "progressNotes").await?;
+        Ok(self.0.progress_notes.as_deref())
     }
 
     /// The agenda the initiative belongs to.
@@ -130,19 +179,15 @@ impl Initiative {
         ))
     }
 
-    /// The initiative this one is part of, if any.
+    /// The initiative this one is part of, if any (and visible to the caller).
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Initiative>> {
-        match self.0.parent_id {
-            Some(id) => Ok(row(&loaders(ctx).initiative, id).await?.map(Initiative)),
-            None => Ok(None),
-        }
+        visible_initiative(ctx, self.0.parent_id).await
     }
 
     /// The initiatives that are part of this one (deelprojecten).
     async fn subinitiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
-        Ok(wrap_all(
-            rows(&loaders(ctx).subinitiatives_of_initiative, self.0.id).await?,
-        ))
+        let rows = rows(&loaders(ctx).subinitiatives_of_initiative, self.0.id).await?;
+        Ok(wrap_all(policy::visible(ctx, rows).await?))
     }
 
     /// The theme that leads (leidend thema), if stated.

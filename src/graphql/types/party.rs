@@ -111,6 +111,7 @@ impl Party {
         first: Option<u32>,
     ) -> Result<Vec<Participation>> {
         let links = rows(&loaders(ctx).initiatives_of_party, self.0.id).await?;
+        let links = super::keep_visible(ctx, links, |l| Some(l.initiative_id)).await?;
         Ok(Participation::filtered(links, role, first))
     }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::theme;
 
 use super::provenance::provenance_of;
-use super::{Agenda, Goal, Initiative, Provenance, loaders, wrap_all};
+use super::{Agenda, Goal, Initiative, Provenance, loaders, visible_initiatives, wrap_all};
 use crate::graphql::loaders::{row, rows, rows_by_ids};
 use crate::ids::{Kind, global_id};
 
@@ -89,9 +89,7 @@ impl Theme {
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
         let l = loaders(ctx);
         let links = rows(&l.initiatives_of_theme, self.0.id).await?;
-        Ok(wrap_all(
-            rows_by_ids(&l.initiative, links.iter().map(|x| x.initiative_id)).await?,
-        ))
+        visible_initiatives(ctx, links.iter().map(|x| x.initiative_id)).await
     }
 
     /// Incremented on every change; send it back as `expectedVersion` when updating.

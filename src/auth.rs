@@ -1,0 +1,15 @@
+//! Who is calling: bearer tokens from trusted issuers, and the organisation they speak for.
+//!
+//! Partners run their own identity providers, so several issuers are trusted, each with its
+//! own keys, audience and claim names ([`config`]). A token is checked strictly ([`token`]):
+//! the algorithm must be the one of the key that verifies it, and `exp`, `nbf`, `iss` and
+//! `aud` are required and checked. The organisation a token names is looked up on every
+//! request ([`viewer`]), so deactivating it or removing a membership takes effect at once.
+//! No token means anonymous; a bad token is `UNAUTHENTICATED`, never a silent anonymous.
+
+pub mod config;
+pub mod token;
+pub mod viewer;
+
+pub use config::{AnonymousAccess, AuthConfig};
+pub use viewer::{Role, Viewer};

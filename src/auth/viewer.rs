@@ -1,0 +1,180 @@
+//! The caller of a request: its organisation (looked up fresh on every request), its role,
+//! and, computed once per request when a rule needs them, its relations: the collectives it
+//! acts through, its regions and the initiatives it takes part in.
+
+use entity::{agenda, initiative_party, party, party_membership, region_party};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::{HashMap, HashSet};
+use tokio::sync::OnceCell;
+
+use super::token::Claims;
+use crate::error::{AppError, AppResult};
+
+/// What the caller may do in general; what it may do with a record also depends on its
+/// relation to the record (see the policy).
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Reads.
+    Viewer,
+    /// Reads, and edits what its organisation takes part in.
+    Editor,
+    /// An RSO's coordinator: manages its region's agendas.
+    Coordinator,
+    /// Manages everything.
+    Admin,
+}
+
+impl Role {
+    /// The spelling in tokens.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Coordinator => "coordinator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Reads a role as tokens spell it.
+    pub fn parse(text: &str) -> Option<Role> {
+        [Role::Viewer, Role::Editor, Role::Coordinator, Role::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
+}
+
+/// The caller's relations to regions and initiatives.
+#[derive(Debug, Default)]
+pub struct Relations {
+    /// The organisation and the collectives it is a member of: it takes part through each.
+    pub acting: Vec<i32>,
+    /// The regions any of those parties belongs to.
+    pub regions: HashSet<i32>,
+    /// The regions where the organisation itself is the RSO.
+    pub rso_regions: HashSet<i32>,
+    /// The initiatives any of those parties takes part in, with the roles.
+    pub participations: HashMap<i32, Vec<String>>,
+    /// The region of every agenda (a small table), to place an initiative in its region.
+    pub agenda_region: HashMap<i32, i32>,
+}
+
+/// Who is calling.
+#[derive(Debug)]
+pub struct Viewer {
+    /// The organisation, or `None` for an anonymous caller.
+    pub org: Option<party::Model>,
+    pub role: Role,
+    pub subject: Option<String>,
+    pub token_id: Option<String>,
+    relations: OnceCell<Relations>,
+}
+
+impl Viewer {
+    /// An anonymous caller.
+    pub fn anonymous() -> Self {
+        Viewer {
+            org: None,
+            role: Role::Viewer,
+            subject: None,
+            token_id: None,
+            relations: OnceCell::new(),
+        }
+    }
+
+    /// The caller a verified token names; an unknown or deactivated organisation is
+    /// `UNAUTHENTICATED`.
+    pub async fn from_claims(db: &DatabaseConnection, claims: Claims) -> AppResult<Viewer> {
+        let org = party::Entity::find()
+            .filter(party::Column::Code.eq(claims.org.as_str()))
+            .one(db)
+            .await?;
+        let org = match org {
+            Some(org) if org.active => org,
+            Some(_) => {
+                return Err(AppError::Unauthenticated(format!(
+                    "the organisation `{}` is deactivated",
+                    claims.org
+                )));
+            }
+            None => {
+                return Err(AppError::Unauthenticated(format!(
+                    "the organisation `{}` is not known here",
+                    claims.org
+                )));
+            }
+        };
+        Ok(Viewer {
+            org: Some(org),
+            role: claims.role,
+            subject: claims.subject,
+            token_id: claims.token_id,
+            relations: OnceCell::new(),
+        })
+    }
+
+    /// True for an administrator.
+    pub fn is_admin(&self) -> bool {
+        self.org.is_some() && self.role == Role::Admin
+    }
+
+    /// The caller's relations, read once per request (three statements) when first needed.
+    pub async fn relations(&self, db: &DatabaseConnection) -> AppResult<&Relations> {
+        self.relations
+            .get_or_try_init(|| load_relations(db, self.org.as_ref().map(|o| o.id)))
+            .await
+    }
+}
+
+async fn load_relations(db: &DatabaseConnection, org: Option<i32>) -> AppResult<Relations> {
+    let agenda_region: Vec<(i32, i32)> = agenda::Entity::find()
+        .select_only()
+        .column(agenda::Column::Id)
+        .column(agenda::Column::RegionId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut relations = Relations {
+        agenda_region: agenda_region.into_iter().collect(),
+        ..Default::default()
+    };
+    let Some(org) = org else { return Ok(relations) };
+    let collectives: Vec<i32> = party_membership::Entity::find()
+        .select_only()
+        .column(party_membership::Column::CollectiveId)
+        .filter(party_membership::Column::MemberId.eq(org))
+        .into_tuple()
+        .all(db)
+        .await?;
+    relations.acting = std::iter::once(org).chain(collectives).collect();
+    let links: Vec<(i32, i32, String)> = region_party::Entity::find()
+        .select_only()
+        .column(region_party::Column::RegionId)
+        .column(region_party::Column::PartyId)
+        .column(region_party::Column::Role)
+        .filter(Condition::all().add(region_party::Column::PartyId.is_in(relations.acting.clone())))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (region, party, role) in links {
+        relations.regions.insert(region);
+        if party == org && role == "rso" {
+            relations.rso_regions.insert(region);
+        }
+    }
+    let participations: Vec<(i32, String)> = initiative_party::Entity::find()
+        .select_only()
+        .column(initiative_party::Column::InitiativeId)
+        .column(initiative_party::Column::Role)
+        .filter(initiative_party::Column::PartyId.is_in(relations.acting.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (initiative, role) in participations {
+        relations
+            .participations
+            .entry(initiative)
+            .or_default()
+            .push(role);
+    }
+    Ok(relations)
+}
