@@ -179,6 +179,26 @@ impl TestApp {
         response.json().await.expect("JSON body")
     }
 
+    /// POSTs `query` with `token` (if any), asserts HTTP 200 and no errors, returns `data`.
+    pub async fn data_with(&self, token: Option<&str>, query: &str) -> Value {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.url))
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = request
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "HTTP status");
+        let body: Value = response.json().await.expect("JSON body");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
     /// Like [`query`](Self::query) but asserts there are no errors and returns `data`.
     pub async fn data(&self, query: &str, variables: Value) -> Value {
         let body = self.query(query, variables).await;

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod auth;
 mod dataset;
 mod errors;
 mod http_audit;
