@@ -28,6 +28,9 @@ pub enum AppError {
     /// The caller may not read or change this; `rule` names the policy rule that withheld it.
     /// Code `FORBIDDEN`.
     Forbidden { rule: &'static str, message: String },
+    /// The record changed since the version the client read (`expectedVersion`); the current
+    /// version travels in `extensions.currentVersion`. Code `CONFLICT`.
+    Conflict { current_version: i32 },
     /// The record asked for does not exist (or is hidden from the caller). Code `NOT_FOUND`.
     NotFound(String),
     /// The database cannot be reached or timed out; retrying later may succeed.
@@ -56,6 +59,9 @@ impl AppError {
             AppError::BadUserInput { message, .. } => message.clone(),
             AppError::NotFound(message) => message.clone(),
             AppError::Unauthenticated(message) => message.clone(),
+            AppError::Conflict { current_version } => format!(
+                "the record has changed: it is at version {current_version}; read it again and retry"
+            ),
             AppError::Forbidden { message, .. } => message.clone(),
             AppError::Unavailable => "the database is unavailable, try again later".into(),
             AppError::Internal => "internal error".into(),
@@ -68,6 +74,7 @@ impl AppError {
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Conflict { .. } => "CONFLICT",
             AppError::Forbidden { .. } => "FORBIDDEN",
             AppError::Unavailable => "UNAVAILABLE",
             AppError::Internal => "INTERNAL",
@@ -116,6 +123,10 @@ impl From<AppError> for async_graphql::Error {
             AppError::BadUserInput { path, .. } => path.clone(),
             _ => None,
         };
+        let current_version = match &err {
+            AppError::Conflict { current_version } => Some(*current_version),
+            _ => None,
+        };
         let rule = match &err {
             AppError::Forbidden { rule, .. } => Some(*rule),
             _ => None,
@@ -127,6 +138,9 @@ impl From<AppError> for async_graphql::Error {
             }
             if let Some(rule) = rule {
                 ext.set("rule", rule);
+            }
+            if let Some(version) = current_version {
+                ext.set("currentVersion", version);
             }
         })
     }

@@ -3,31 +3,40 @@
 pub mod batching;
 pub mod filter;
 pub mod loaders;
+pub mod mutation;
 pub mod paging;
 pub mod query;
 pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
 pub use loaders::Loaders;
 
 /// The schema type served over HTTP.
-pub type AppSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
 /// Builds the schema over `db`. Per-request state (the DataLoaders) is added to each request
 /// by the HTTP handler, never shared between requests.
 pub fn build_schema(db: DatabaseConnection) -> AppSchema {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
-        .data(db)
-        .limit_depth(16)
-        .limit_complexity(20_000)
-        .finish()
+    Schema::build(
+        query::Query::default(),
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+    .data(db)
+    .limit_depth(16)
+    .limit_complexity(20_000)
+    .finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        query::Query::default(),
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }

@@ -11,6 +11,11 @@ use crate::auth::AuthConfig;
 use crate::graphql::AppSchema;
 use std::sync::Arc;
 
+/// The id of a request: the client's `x-request-id` when it sends one, otherwise made here.
+/// Every audit entry carries it.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
 /// What every handler needs: the schema, the database pool and the trusted issuers.
 #[derive(Clone)]
 pub struct AppState {

@@ -12,6 +12,7 @@
 //! - [`dataset`]: the bundled agendas, their file format, import and export.
 //! - [`auth`]: tokens, trusted issuers and the caller ([`auth::Viewer`]).
 //! - [`policy`]: who may see what: the one declarative policy table.
+//! - [`write`]: every change, with its audit entry, change event and history.
 //! - [`domain`]: the vocabularies (kinds, roles, statuses) shared by all of the above.
 //! - [`db`]: connecting, migrating, counting statements.
 //! - [`error`]: the one error type and its stable codes.
@@ -30,3 +31,4 @@ pub mod http;
 pub mod ids;
 pub mod policy;
 pub mod telemetry;
+pub mod write;

@@ -95,7 +95,27 @@ pub const FIELDS: &[FieldRule] = &[
         field: "progressNotes",
         rule: Rule::Participant,
     },
+    FieldRule {
+        type_name: "Initiative",
+        field: "progressHistory",
+        rule: Rule::Participant,
+    },
 ];
+
+/// The rule of an initiative field as the audit trail records it (column names), for
+/// withholding its values from callers who may not read it.
+pub fn guarded_initiative_field(field: &str) -> Option<Rule> {
+    let name = match field {
+        "budget_eur" => "budgetEur",
+        "internal_notes" => "internalNotes",
+        "progress_notes" => "progressNotes",
+        other => other,
+    };
+    FIELDS
+        .iter()
+        .find(|r| r.type_name == "Initiative" && r.field == name)
+        .map(|r| r.rule)
+}
 
 /// Which rule a record's visibility stands for.
 pub const ROWS: &[(Visibility, Rule)] = &[

@@ -26,6 +26,7 @@ pub struct Model {
     pub contacts: Json,
     pub internal_notes: Option<String>,
     pub progress_notes: Option<String>,
+    pub reported_at: Option<DateTimeUtc>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

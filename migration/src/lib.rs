@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod common;
 mod m20261123_000001_initial;
+mod m20261123_000002_writes;
 
 /// The ordered list of steps `regiograaf migrate` applies.
 pub struct Migrator;
@@ -15,6 +16,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_initial::Migration)]
+        vec![
+            Box::new(m20261123_000001_initial::Migration),
+            Box::new(m20261123_000002_writes::Migration),
+        ]
     }
 }

@@ -2,7 +2,7 @@
 //! and, computed once per request when a rule needs them, its relations: the collectives it
 //! acts through, its regions and the initiatives it takes part in.
 
-use entity::{agenda, initiative_party, party, party_membership, region_party};
+use entity::{agenda, initiative_party, party, party_membership, region, region_party};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::OnceCell;
@@ -48,7 +48,7 @@ impl Role {
 pub struct Relations {
     /// The organisation and the collectives it is a member of: it takes part through each.
     pub acting: Vec<i32>,
-    /// The regions any of those parties belongs to.
+    /// The regions any of those parties belongs to, and the regions those lie in.
     pub regions: HashSet<i32>,
     /// The regions where the organisation itself is the RSO.
     pub rso_regions: HashSet<i32>,
@@ -117,7 +117,7 @@ impl Viewer {
         self.org.is_some() && self.role == Role::Admin
     }
 
-    /// The caller's relations, read once per request (three statements) when first needed.
+    /// The caller's relations, read once per request (five statements) when first needed.
     pub async fn relations(&self, db: &DatabaseConnection) -> AppResult<&Relations> {
         self.relations
             .get_or_try_init(|| load_relations(db, self.org.as_ref().map(|o| o.id)))
@@ -155,10 +155,28 @@ async fn load_relations(db: &DatabaseConnection, org: Option<i32>) -> AppResult<
         .into_tuple()
         .all(db)
         .await?;
+    // A party of a region is also a party of the regions it lies in (a gemeente of
+    // Zuid-Kennemerland is one of Kennemerland): follow the parents upwards.
+    let parents: HashMap<i32, i32> = region::Entity::find()
+        .select_only()
+        .column(region::Column::Id)
+        .column(region::Column::ParentId)
+        .into_tuple::<(i32, Option<i32>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(id, parent)| parent.map(|p| (id, p)))
+        .collect();
     for (region, party, role) in links {
-        relations.regions.insert(region);
-        if party == org && role == "rso" {
-            relations.rso_regions.insert(region);
+        let mut at = Some(region);
+        let mut steps = 0;
+        while let Some(r) = at.filter(|_| steps <= parents.len()) {
+            relations.regions.insert(r);
+            if party == org && role == "rso" {
+                relations.rso_regions.insert(r);
+            }
+            at = parents.get(&r).copied();
+            steps += 1;
         }
     }
     let participations: Vec<(i32, String)> = initiative_party::Entity::find()

@@ -203,6 +203,7 @@ loaders! {
         bodies_of_agenda: governance_body."agenda_id",
         members_of_body: governance_member."body_id",
         bodies_of_party: governance_member."party_id",
+        history_of_initiative: status_change."initiative_id",
     }
 }
 

@@ -1,5 +1,6 @@
 //! The query root, merged from one object per area.
 
+mod changes;
 mod lists;
 mod lookups;
 mod me;
@@ -8,4 +9,9 @@ use async_graphql::MergedObject;
 
 /// Everything that can be read.
 #[derive(MergedObject, Default)]
-pub struct Query(lookups::LookupQuery, lists::ListQuery, me::MeQuery);
+pub struct Query(
+    lookups::LookupQuery,
+    lists::ListQuery,
+    me::MeQuery,
+    changes::ChangesQuery,
+);

@@ -6,6 +6,7 @@
 mod agenda;
 mod goal;
 mod governance;
+mod history;
 mod initiative;
 mod links;
 mod node;
@@ -17,6 +18,7 @@ mod theme;
 pub use agenda::Agenda;
 pub use goal::{Bottleneck, Goal, Indicator, Milestone};
 pub use governance::GovernanceBody;
+pub use history::{AuditEntry, AuditOperation, FieldChange, StatusChange, status_at};
 pub use initiative::{Contact, Initiative, visible_initiative, visible_initiatives};
 pub use links::{AgendaSignature, BodyMembership, Participation, RegionMembership};
 pub use node::Node;
@@ -29,7 +31,7 @@ use super::loaders::Loaders;
 use async_graphql::Context;
 
 /// The request's DataLoaders.
-pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
+pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
     ctx.data_unchecked::<Loaders>()
 }
 

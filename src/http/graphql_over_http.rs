@@ -24,7 +24,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::AppState;
+use super::{AppState, RequestId};
 use crate::auth::{AnonymousAccess, Viewer, token};
 use crate::error::AppError;
 use crate::graphql::Loaders;
@@ -179,7 +179,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     match params(object) {
         Ok(params) => {
             let viewer = authenticate(&state, &headers, media).await;
-            execute(&state, media, params, false, viewer).await
+            execute(&state, media, params, false, viewer, request_id(&headers)).await
         }
         Err(message) => request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     }
@@ -220,7 +220,7 @@ pub async fn get(
     match params(object) {
         Ok(params) => {
             let viewer = authenticate(&state, &headers, media).await;
-            execute(&state, media, params, true, viewer).await
+            execute(&state, media, params, true, viewer, request_id(&headers)).await
         }
         Err(message) => request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     }
@@ -253,6 +253,7 @@ async fn execute(
     params: Params,
     is_get: bool,
     viewer: Result<Viewer, Response>,
+    request_id: RequestId,
 ) -> Response {
     let document = match async_graphql::parser::parse_query(&params.query) {
         Ok(document) => document,
@@ -304,7 +305,8 @@ async fn execute(
     let scheduler = Scheduler::default();
     let request = request
         .data(Loaders::new(&state.db, &scheduler))
-        .data(viewer);
+        .data(viewer)
+        .data(request_id);
     let response = drive(scheduler, state.schema.execute(request)).await;
     let request_failed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
@@ -422,4 +424,21 @@ async fn authenticate(
             Err(request_error(media, status, other.code(), &other.message()))
         }
     }
+}
+
+/// The client's `x-request-id` (when printable and short) or a new one.
+fn request_id(headers: &HeaderMap) -> RequestId {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let given = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128);
+    RequestId(match given {
+        Some(id) => id.to_string(),
+        None => format!(
+            "{:x}-{:x}",
+            chrono::Utc::now().timestamp_micros(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ),
+    })
 }

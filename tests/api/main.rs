@@ -13,3 +13,4 @@ mod paging;
 mod reads;
 mod schema_contract;
 mod statements;
+mod writes;

@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 use super::provenance::provenance_of;
 use super::{
-    Agenda, Bottleneck, Goal, Milestone, Participation, Provenance, Theme, loaders, wrap_all,
+    Agenda, Bottleneck, Goal, Milestone, Participation, Provenance, StatusChange, Theme, loaders,
+    status_at, wrap_all,
 };
 use crate::domain::{InitiativeStatus, ParticipationRole, Visibility};
 use crate::graphql::loaders::{required_row, row, rows, rows_by_ids};
@@ -234,6 +235,40 @@ impl Initiative {
         let mut steps = rows(&loaders(ctx).milestones_of_initiative, self.0.id).await?;
         steps.sort_by_key(|m| (m.position, m.id));
         Ok(wrap_all(steps))
+    }
+
+    /// The status changes, oldest first, with who reported them and when they took effect.
+    async fn status_history(&self, ctx: &Context<'_>) -> Result<Vec<StatusChange>> {
+        let mut changes = rows(&loaders(ctx).history_of_initiative, self.0.id).await?;
+        changes.retain(|c| c.field == "status");
+        changes.sort_by_key(|c| (c.effective_at, c.id));
+        Ok(changes.into_iter().map(StatusChange).collect())
+    }
+
+    /// The status the initiative had at a moment (from its status history): what it was
+    /// last quarter. Null before the initiative was recorded.
+    async fn status_as_of(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The moment, e.g. `2026-07-01T00:00:00Z`.")] at: DateTime<Utc>,
+    ) -> Result<Option<InitiativeStatus>> {
+        if at < self.0.created_at && self.0.source_document.is_none() {
+            return Ok(None);
+        }
+        let changes = rows(&loaders(ctx).history_of_initiative, self.0.id).await?;
+        Ok(status_at(&changes, &self.0.status, at))
+    }
+
+    /// The progress reports over time, oldest first.
+    ///
+    /// Guarded: rule PARTICIPANT (parties taking part in the initiative), like
+    /// `progressNotes`. Others get null and a FORBIDDEN error naming the rule.
+    async fn progress_history(&self, ctx: &Context<'_>) -> Result<Option<Vec<StatusChange>>> {
+        self.guard(ctx, "progressHistory").await?;
+        let mut changes = rows(&loaders(ctx).history_of_initiative, self.0.id).await?;
+        changes.retain(|c| c.field == "progress_notes");
+        changes.sort_by_key(|c| (c.effective_at, c.id));
+        Ok(Some(changes.into_iter().map(StatusChange).collect()))
     }
 
     /// The knelpunten found in this initiative.

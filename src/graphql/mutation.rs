@@ -1,0 +1,10 @@
+//! The mutation root: every write, each in one transaction.
+
+mod initiatives;
+mod sync;
+
+use async_graphql::MergedObject;
+
+/// Everything that can be changed.
+#[derive(MergedObject, Default)]
+pub struct Mutation(initiatives::InitiativeMutation, sync::SyncMutation);

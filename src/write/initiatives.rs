@@ -1,0 +1,810 @@
+//! Creating, changing and deleting initiatives, and linking them to parties, themes and goals.
+
+use chrono::{DateTime, Utc};
+use entity::{
+    agenda, goal, initiative, initiative_goal, initiative_party, initiative_theme, party, theme,
+};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+use serde_json::{Map, Value, json};
+
+use super::journal::{Entry, Journal};
+use super::{Actor, conflict, require_role};
+use crate::auth::viewer::Relations;
+use crate::auth::{Role, Viewer};
+use crate::dataset::validate::parse_period;
+use crate::domain::{InitiativeStatus, ParticipationRole, Visibility};
+use crate::error::{AppError, AppResult};
+use crate::policy::{self, InitiativeFacts, Rule};
+
+/// The changes asked for; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct Patch {
+    pub title: Option<String>,
+    pub summary: Option<Option<String>>,
+    pub status: Option<InitiativeStatus>,
+    pub visibility: Option<Visibility>,
+    pub labour_saving: Option<Option<bool>>,
+    pub starts: Option<Option<String>>,
+    pub ends: Option<Option<String>>,
+    pub timeline: Option<Option<String>>,
+    pub funding: Option<Option<String>>,
+    pub budget_eur: Option<Option<i64>>,
+    pub internal_notes: Option<Option<String>>,
+    pub progress_notes: Option<Option<String>>,
+}
+
+/// One changed column: its GraphQL name, the column, and the values before and after.
+struct Change {
+    field: &'static str,
+    column: initiative::Column,
+    before: Value,
+    after: Value,
+    value: sea_orm::Value,
+}
+
+fn text(path: &str, value: &str, max: usize) -> AppResult<()> {
+    if value.trim().is_empty() {
+        return Err(AppError::bad_input(path, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(AppError::bad_input(
+            path,
+            format!("at most {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+impl Patch {
+    /// Checks lengths, dates and amounts; `prefix` is the input's path (`input`, `items.3`).
+    pub fn validate(&self, prefix: &str) -> AppResult<()> {
+        let at = |field: &str| format!("{prefix}.{field}");
+        if let Some(title) = &self.title {
+            text(&at("title"), title, 500)?;
+        }
+        for (field, value, max) in [
+            ("summary", &self.summary, 5_000),
+            ("timeline", &self.timeline, 2_000),
+            ("funding", &self.funding, 1_000),
+            ("internalNotes", &self.internal_notes, 10_000),
+            ("progressNotes", &self.progress_notes, 10_000),
+        ] {
+            if let Some(Some(value)) = value {
+                text(&at(field), value, max)?;
+            }
+        }
+        let mut dates = Vec::new();
+        for (field, value) in [("starts", &self.starts), ("ends", &self.ends)] {
+            if let Some(Some(value)) = value {
+                dates.push(parse_period(value).ok_or_else(|| {
+                    AppError::bad_input(
+                        at(field),
+                        format!(
+                            "`{value}` is not a date: use YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD"
+                        ),
+                    )
+                })?);
+            }
+        }
+        if let [starts, ends] = dates[..]
+            && starts > ends
+        {
+            return Err(AppError::bad_input(
+                at("ends"),
+                "ends before the initiative starts",
+            ));
+        }
+        if let Some(Some(budget)) = self.budget_eur
+            && budget < 0
+        {
+            return Err(AppError::bad_input(at("budgetEur"), "must be zero or more"));
+        }
+        Ok(())
+    }
+
+    /// The guarded fields this patch writes, by their GraphQL names.
+    fn guarded_fields(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.funding.is_some() {
+            out.push("funding");
+        }
+        if self.budget_eur.is_some() {
+            out.push("budgetEur");
+        }
+        if self.internal_notes.is_some() {
+            out.push("internalNotes");
+        }
+        if self.progress_notes.is_some() {
+            out.push("progressNotes");
+        }
+        out
+    }
+
+    /// The columns that differ from `row`.
+    fn changes(&self, row: &initiative::Model) -> Vec<Change> {
+        let mut out = Vec::new();
+        let mut text = |field, column, old: &Option<String>, new: &Option<Option<String>>| {
+            if let Some(new) = new
+                && new != old
+            {
+                out.push(Change {
+                    field,
+                    column,
+                    before: json!(old),
+                    after: json!(new),
+                    value: new.clone().into(),
+                });
+            }
+        };
+        text(
+            "summary",
+            initiative::Column::Summary,
+            &row.summary,
+            &self.summary,
+        );
+        text(
+            "starts",
+            initiative::Column::Starts,
+            &row.starts,
+            &self.starts,
+        );
+        text("ends", initiative::Column::Ends, &row.ends, &self.ends);
+        text(
+            "timeline",
+            initiative::Column::Timeline,
+            &row.timeline,
+            &self.timeline,
+        );
+        text(
+            "funding",
+            initiative::Column::Funding,
+            &row.funding,
+            &self.funding,
+        );
+        text(
+            "internalNotes",
+            initiative::Column::InternalNotes,
+            &row.internal_notes,
+            &self.internal_notes,
+        );
+        text(
+            "progressNotes",
+            initiative::Column::ProgressNotes,
+            &row.progress_notes,
+            &self.progress_notes,
+        );
+        if let Some(title) = &self.title
+            && *title != row.title
+        {
+            out.push(Change {
+                field: "title",
+                column: initiative::Column::Title,
+                before: json!(row.title),
+                after: json!(title),
+                value: title.clone().into(),
+            });
+        }
+        if let Some(status) = self.status
+            && status.as_db() != row.status
+        {
+            out.push(Change {
+                field: "status",
+                column: initiative::Column::Status,
+                before: json!(row.status),
+                after: json!(status.as_db()),
+                value: status.as_db().into(),
+            });
+        }
+        if let Some(visibility) = self.visibility
+            && visibility.as_db() != row.visibility
+        {
+            out.push(Change {
+                field: "visibility",
+                column: initiative::Column::Visibility,
+                before: json!(row.visibility),
+                after: json!(visibility.as_db()),
+                value: visibility.as_db().into(),
+            });
+        }
+        if let Some(flag) = self.labour_saving
+            && flag != row.labour_saving
+        {
+            out.push(Change {
+                field: "labourSaving",
+                column: initiative::Column::LabourSaving,
+                before: json!(row.labour_saving),
+                after: json!(flag),
+                value: flag.into(),
+            });
+        }
+        if let Some(budget) = self.budget_eur
+            && budget != row.budget_eur
+        {
+            out.push(Change {
+                field: "budgetEur",
+                column: initiative::Column::BudgetEur,
+                before: json!(row.budget_eur),
+                after: json!(budget),
+                value: budget.into(),
+            });
+        }
+        out
+    }
+}
+
+/// The result of applying a patch.
+pub enum Applied {
+    Unchanged(initiative::Model),
+    Updated(initiative::Model),
+}
+
+/// What may the caller do with `row`: edit it (participant with an editor role, the region's
+/// coordinator, an administrator)?
+fn may_edit(viewer: &Viewer, relations: Option<&Relations>, facts: InitiativeFacts) -> bool {
+    viewer.role >= Role::Editor
+        && (policy::passes(viewer, relations, Rule::Participant, facts)
+            || policy::passes(viewer, relations, Rule::RegionCoordinator, facts))
+}
+
+fn refuse(rule: Rule, what: &str) -> AppError {
+    AppError::Forbidden {
+        rule: rule.name(),
+        message: format!(
+            "{what}: rule {} (only {})",
+            rule.name(),
+            policy::describe(rule)
+        ),
+    }
+}
+
+/// Applies `patch` to `row` within `txn`: checks rights before and after, the expected
+/// version, and records the journal. `effective_at` is when the change took place for the
+/// partner (`asOf`), defaulting to now.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_patch(
+    txn: &impl ConnectionTrait,
+    journal: &mut Journal,
+    actor: &Actor,
+    viewer: &Viewer,
+    relations: Option<&Relations>,
+    row: initiative::Model,
+    patch: &Patch,
+    expected_version: Option<i32>,
+    note: Option<String>,
+    effective_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> AppResult<Applied> {
+    require_role(viewer, Role::Editor)?;
+    let facts = InitiativeFacts::from(&row);
+    if !policy::initiative_visible(viewer, relations, &row) {
+        return Err(AppError::NotFound(format!("no initiative {}", row.code)));
+    }
+    if !may_edit(viewer, relations, facts) {
+        return Err(refuse(
+            Rule::Participant,
+            "only its participants (with an editor role) and its region's coordinator edit an initiative",
+        ));
+    }
+    for field in patch.guarded_fields() {
+        let rule = policy::field_rule("Initiative", field);
+        if !policy::passes(viewer, relations, rule, facts) {
+            return Err(refuse(
+                rule,
+                &format!("Initiative.{field} may only be written by who may read it"),
+            ));
+        }
+    }
+    if let Some(expected) = expected_version
+        && expected != row.version
+    {
+        return Err(conflict(row.version));
+    }
+    let changes = patch.changes(&row);
+    if changes.is_empty() {
+        return Ok(Applied::Unchanged(row));
+    }
+    let mut update = initiative::Entity::update_many()
+        .col_expr(initiative::Column::Version, Expr::val(row.version + 1))
+        .col_expr(initiative::Column::UpdatedAt, Expr::val(now));
+    if let Some(at) = effective_at {
+        update = update.col_expr(initiative::Column::ReportedAt, Expr::val(at));
+    }
+    for change in &changes {
+        update = update.col_expr(change.column, Expr::val(change.value.clone()));
+    }
+    let result = update
+        .filter(initiative::Column::Id.eq(row.id))
+        .filter(initiative::Column::Version.eq(row.version))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        // Another writer got there first: report the version it left.
+        let current = initiative::Entity::find_by_id(row.id).one(txn).await?;
+        return Err(match current {
+            Some(current) => conflict(current.version),
+            None => AppError::NotFound(format!("no initiative {}", row.code)),
+        });
+    }
+    let mut record: Map<String, Value> = Map::new();
+    for change in &changes {
+        record.insert(
+            change.field.to_string(),
+            json!([change.before, change.after]),
+        );
+        if matches!(change.field, "status" | "progressNotes") {
+            let as_text = |v: &Value| v.as_str().map(str::to_string);
+            let field = if change.field == "status" {
+                "status"
+            } else {
+                "progress_notes"
+            };
+            journal.history(
+                actor,
+                now,
+                row.id,
+                field,
+                as_text(&change.before),
+                as_text(&change.after),
+                note.clone(),
+                effective_at.unwrap_or(now),
+            );
+        }
+    }
+    journal.record(
+        actor,
+        now,
+        Entry {
+            operation: "update",
+            entity: "initiative",
+            record_id: row.id,
+            initiative_id: Some(row.id),
+            agenda_id: Some(row.agenda_id),
+            changes: record,
+        },
+    );
+    let updated = initiative::Entity::find_by_id(row.id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no initiative {}", row.code)))?;
+    if !policy::initiative_visible(viewer, relations, &updated) {
+        return Err(refuse(
+            Rule::Participant,
+            "the change would move the initiative out of your own reach",
+        ));
+    }
+    Ok(Applied::Updated(updated))
+}
+
+/// What a new initiative needs.
+#[derive(Clone, Debug)]
+pub struct NewInitiative {
+    pub agenda_id: i32,
+    pub code: String,
+    pub title: String,
+    pub patch: Patch,
+}
+
+/// Creates an initiative in an agenda of the caller's region; the caller's organisation
+/// becomes its lead (trekker).
+pub async fn create(
+    txn: &impl ConnectionTrait,
+    journal: &mut Journal,
+    actor: &Actor,
+    viewer: &Viewer,
+    relations: Option<&Relations>,
+    new: NewInitiative,
+    now: DateTime<Utc>,
+) -> AppResult<initiative::Model> {
+    require_role(viewer, Role::Editor)?;
+    let org = viewer
+        .org
+        .as_ref()
+        .map(|o| o.id)
+        .ok_or_else(|| AppError::Unauthenticated("writing needs a bearer token".into()))?;
+    text("input.title", &new.title, 500)?;
+    new.patch.validate("input")?;
+    if new.code.len() > 160
+        || !new
+            .code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-/._".contains(c))
+        || new.code.is_empty()
+    {
+        return Err(AppError::bad_input(
+            "input.code",
+            "lowercase letters, digits, `-`, `/`, `.`; at most 160",
+        ));
+    }
+    let agenda = agenda::Entity::find_by_id(new.agenda_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::bad_input("input.agenda", "no such agenda"))?;
+    let facts = InitiativeFacts {
+        id: 0,
+        agenda_id: agenda.id,
+    };
+    if !(policy::passes(viewer, relations, Rule::RegionMember, facts) || viewer.is_admin()) {
+        return Err(refuse(
+            Rule::RegionMember,
+            "initiatives are created in an agenda of one's own region",
+        ));
+    }
+    if initiative::Entity::find()
+        .filter(initiative::Column::Code.eq(new.code.as_str()))
+        .one(txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::bad_input(
+            "input.code",
+            format!("`{}` is taken", new.code),
+        ));
+    }
+    let p = &new.patch;
+    let model = initiative::ActiveModel {
+        code: Set(new.code.clone()),
+        agenda_id: Set(agenda.id),
+        parent_id: Set(None),
+        title: Set(new.title.clone()),
+        summary: Set(p.summary.clone().flatten()),
+        status: Set(p.status.unwrap_or(InitiativeStatus::Unknown).as_db().into()),
+        lead_theme_id: Set(None),
+        labour_saving: Set(p.labour_saving.flatten()),
+        visibility: Set(p.visibility.unwrap_or(Visibility::Public).as_db().into()),
+        starts: Set(p.starts.clone().flatten()),
+        ends: Set(p.ends.clone().flatten()),
+        timeline: Set(p.timeline.clone().flatten()),
+        funding: Set(p.funding.clone().flatten()),
+        budget_eur: Set(p.budget_eur.flatten()),
+        contacts: Set(json!([])),
+        internal_notes: Set(p.internal_notes.clone().flatten()),
+        progress_notes: Set(p.progress_notes.clone().flatten()),
+        reported_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        source_document: Set(None),
+        source_section: Set(None),
+        asserted_by_id: Set(Some(org)),
+        note: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    initiative_party::ActiveModel {
+        initiative_id: Set(model.id),
+        party_id: Set(org),
+        role: Set(ParticipationRole::Lead.as_db().into()),
+        capacity: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        source_document: Set(None),
+        source_section: Set(None),
+        asserted_by_id: Set(Some(org)),
+        note: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let after = serde_json::to_value(&model).unwrap_or_default();
+    let mut changes = Map::new();
+    if let Value::Object(fields) = after {
+        for (k, v) in fields {
+            changes.insert(k, json!([null, v]));
+        }
+    }
+    journal.record(
+        actor,
+        now,
+        Entry {
+            operation: "create",
+            entity: "initiative",
+            record_id: model.id,
+            initiative_id: Some(model.id),
+            agenda_id: Some(agenda.id),
+            changes,
+        },
+    );
+    Ok(model)
+}
+
+/// Deletes an initiative: for its lead, its region's coordinator and administrators.
+#[allow(clippy::too_many_arguments)]
+pub async fn delete(
+    txn: &impl ConnectionTrait,
+    journal: &mut Journal,
+    actor: &Actor,
+    viewer: &Viewer,
+    relations: Option<&Relations>,
+    row: initiative::Model,
+    expected_version: Option<i32>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    require_role(viewer, Role::Editor)?;
+    let facts = InitiativeFacts::from(&row);
+    if !policy::initiative_visible(viewer, relations, &row) {
+        return Err(AppError::NotFound(format!("no initiative {}", row.code)));
+    }
+    let allowed = policy::passes(viewer, relations, Rule::Lead, facts)
+        || policy::passes(viewer, relations, Rule::RegionCoordinator, facts);
+    if !allowed {
+        return Err(refuse(
+            Rule::Lead,
+            "only its lead and its region's coordinator delete an initiative",
+        ));
+    }
+    if let Some(expected) = expected_version
+        && expected != row.version
+    {
+        return Err(conflict(row.version));
+    }
+    let result = initiative::Entity::delete_many()
+        .filter(initiative::Column::Id.eq(row.id))
+        .filter(initiative::Column::Version.eq(row.version))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(conflict(row.version + 1));
+    }
+    let before = serde_json::to_value(&row).unwrap_or_default();
+    let mut changes = Map::new();
+    if let Value::Object(fields) = before {
+        for (k, v) in fields {
+            changes.insert(k, json!([v, null]));
+        }
+    }
+    journal.record(
+        actor,
+        now,
+        Entry {
+            operation: "delete",
+            entity: "initiative",
+            record_id: row.id,
+            initiative_id: Some(row.id),
+            agenda_id: Some(row.agenda_id),
+            changes,
+        },
+    );
+    Ok(())
+}
+
+/// Which link of an initiative a link or unlink is about.
+#[derive(Clone, Copy, Debug)]
+pub enum LinkTarget {
+    /// A party taking part, in a role.
+    Party(i32, ParticipationRole),
+    /// A theme the initiative serves.
+    Theme(i32),
+    /// A goal it contributes to.
+    Goal(i32),
+}
+
+/// Adds (`add`) or removes a link, checking rights on both ends: parties are added by the
+/// initiative's lead or its region's coordinator; themes and goals by its participants (with
+/// an editor role), and only goals and themes of agendas in the initiative's region.
+#[allow(clippy::too_many_arguments)]
+pub async fn link(
+    txn: &impl ConnectionTrait,
+    journal: &mut Journal,
+    actor: &Actor,
+    viewer: &Viewer,
+    relations: Option<&Relations>,
+    row: &initiative::Model,
+    target: LinkTarget,
+    add: bool,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    require_role(viewer, Role::Editor)?;
+    let facts = InitiativeFacts::from(row);
+    if !policy::initiative_visible(viewer, relations, row) {
+        return Err(AppError::NotFound(format!("no initiative {}", row.code)));
+    }
+    let region_of =
+        |agenda_id: i32| relations.and_then(|r| r.agenda_region.get(&agenda_id).copied());
+    let own_region = region_of(row.agenda_id);
+    let (entity, detail, changed) = match target {
+        LinkTarget::Party(party_id, role) => {
+            if !(policy::passes(viewer, relations, Rule::Lead, facts)
+                || policy::passes(viewer, relations, Rule::RegionCoordinator, facts))
+            {
+                return Err(refuse(
+                    Rule::Lead,
+                    "only the lead and the region's coordinator change who takes part",
+                ));
+            }
+            let party = party::Entity::find_by_id(party_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| AppError::bad_input("party", "no such party"))?;
+            if add && !party.active {
+                return Err(AppError::bad_input(
+                    "party",
+                    format!("`{}` is deactivated", party.code),
+                ));
+            }
+            let existing = initiative_party::Entity::find()
+                .filter(initiative_party::Column::InitiativeId.eq(row.id))
+                .filter(initiative_party::Column::PartyId.eq(party_id))
+                .filter(initiative_party::Column::Role.eq(role.as_db()))
+                .one(txn)
+                .await?;
+            let changed = match (add, existing) {
+                (true, None) => {
+                    initiative_party::ActiveModel {
+                        initiative_id: Set(row.id),
+                        party_id: Set(party_id),
+                        role: Set(role.as_db().into()),
+                        capacity: Set(None),
+                        version: Set(1),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                        source_document: Set(None),
+                        source_section: Set(None),
+                        asserted_by_id: Set(actor.party_id),
+                        note: Set(None),
+                        ..Default::default()
+                    }
+                    .insert(txn)
+                    .await?;
+                    true
+                }
+                (false, Some(link)) => {
+                    initiative_party::Entity::delete_by_id(link.id)
+                        .exec(txn)
+                        .await?;
+                    true
+                }
+                _ => false,
+            };
+            (
+                "initiative_party",
+                json!({ "party": party.code, "role": role.as_db() }),
+                changed,
+            )
+        }
+        LinkTarget::Theme(theme_id) => {
+            if !may_edit(viewer, relations, facts) {
+                return Err(refuse(
+                    Rule::Participant,
+                    "only its participants (with an editor role) link an initiative to themes",
+                ));
+            }
+            let theme = theme::Entity::find_by_id(theme_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| AppError::bad_input("theme", "no such theme"))?;
+            if let Some(agenda_id) = theme.agenda_id
+                && region_of(agenda_id) != own_region
+                && !viewer.is_admin()
+            {
+                return Err(refuse(
+                    Rule::RegionMember,
+                    "a theme of another region's agenda",
+                ));
+            }
+            let existing = initiative_theme::Entity::find()
+                .filter(initiative_theme::Column::InitiativeId.eq(row.id))
+                .filter(initiative_theme::Column::ThemeId.eq(theme_id))
+                .one(txn)
+                .await?;
+            let changed = match (add, existing) {
+                (true, None) => {
+                    initiative_theme::ActiveModel {
+                        initiative_id: Set(row.id),
+                        theme_id: Set(theme_id),
+                        version: Set(1),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                        source_document: Set(None),
+                        source_section: Set(None),
+                        asserted_by_id: Set(actor.party_id),
+                        note: Set(None),
+                        ..Default::default()
+                    }
+                    .insert(txn)
+                    .await?;
+                    true
+                }
+                (false, Some(link)) => {
+                    initiative_theme::Entity::delete_by_id(link.id)
+                        .exec(txn)
+                        .await?;
+                    true
+                }
+                _ => false,
+            };
+            ("initiative_theme", json!({ "theme": theme.code }), changed)
+        }
+        LinkTarget::Goal(goal_id) => {
+            if !may_edit(viewer, relations, facts) {
+                return Err(refuse(
+                    Rule::Participant,
+                    "only its participants (with an editor role) link an initiative to goals",
+                ));
+            }
+            let goal = goal::Entity::find_by_id(goal_id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| AppError::bad_input("goal", "no such goal"))?;
+            let goal_facts = InitiativeFacts {
+                id: 0,
+                agenda_id: goal.agenda_id,
+            };
+            let goal_in_reach = policy::passes(viewer, relations, Rule::RegionMember, goal_facts)
+                && region_of(goal.agenda_id) == own_region;
+            if !goal_in_reach && !viewer.is_admin() {
+                return Err(refuse(
+                    Rule::RegionMember,
+                    "goals are linked within the caller's own region",
+                ));
+            }
+            let existing = initiative_goal::Entity::find()
+                .filter(initiative_goal::Column::InitiativeId.eq(row.id))
+                .filter(initiative_goal::Column::GoalId.eq(goal_id))
+                .one(txn)
+                .await?;
+            let changed = match (add, existing) {
+                (true, None) => {
+                    initiative_goal::ActiveModel {
+                        initiative_id: Set(row.id),
+                        goal_id: Set(goal_id),
+                        version: Set(1),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                        source_document: Set(None),
+                        source_section: Set(None),
+                        asserted_by_id: Set(actor.party_id),
+                        note: Set(None),
+                        ..Default::default()
+                    }
+                    .insert(txn)
+                    .await?;
+                    true
+                }
+                (false, Some(link)) => {
+                    initiative_goal::Entity::delete_by_id(link.id)
+                        .exec(txn)
+                        .await?;
+                    true
+                }
+                _ => false,
+            };
+            ("initiative_goal", json!({ "goal": goal.code }), changed)
+        }
+    };
+    if changed {
+        initiative::Entity::update_many()
+            .col_expr(
+                initiative::Column::Version,
+                Expr::col(initiative::Column::Version).add(1),
+            )
+            .col_expr(initiative::Column::UpdatedAt, Expr::val(now))
+            .filter(initiative::Column::Id.eq(row.id))
+            .exec(txn)
+            .await?;
+        let (before, after) = if add {
+            (Value::Null, detail)
+        } else {
+            (detail, Value::Null)
+        };
+        let mut changes = Map::new();
+        changes.insert(entity.to_string(), json!([before, after]));
+        journal.record(
+            actor,
+            now,
+            Entry {
+                operation: if add { "link" } else { "unlink" },
+                entity: "initiative",
+                record_id: row.id,
+                initiative_id: Some(row.id),
+                agenda_id: Some(row.agenda_id),
+                changes,
+            },
+        );
+    }
+    Ok(changed)
+}
