@@ -13,4 +13,5 @@ mod paging;
 mod reads;
 mod schema_contract;
 mod statements;
+mod sync;
 mod writes;

@@ -117,7 +117,9 @@ impl SyncMutation {
             desc = "How to find initiatives without a known reference (REFERENCE when left out)."
         )]
         match_by: Option<SyncMatch>,
-        #[graphql(desc = "Check and report, write nothing.", default)] dry_run: bool,
+        #[graphql(desc = "Check and report, write nothing (false when left out).")] dry_run: Option<
+            bool,
+        >,
     ) -> Result<SyncResult> {
         let w = WriteContext::new(ctx).await?;
         let items = items
@@ -145,7 +147,7 @@ impl SyncMutation {
             .map_or(DEFAULT_SYNC_LIMIT, |l| l.0);
         let options = Options {
             match_by_code: match_by == Some(SyncMatch::Code),
-            dry_run,
+            dry_run: dry_run.unwrap_or(false),
             limit,
         };
         let report = sync::sync(

@@ -1,0 +1,313 @@
+//! Partner sync: outcomes per item, idempotent replays, stale reports, all or nothing.
+
+use crate::auth::token;
+use crate::helpers::{Backend, TestApp, first_code, seeded_database};
+use crate::on_both;
+use crate::writes::gql;
+use serde_json::{Value, json};
+
+const SYNC: &str = "mutation($items: [SyncInitiativeInput!]!, $key: String, $match: SyncMatch, $dry: Boolean) {
+    syncInitiatives(items: $items, idempotencyKey: $key, matchBy: $match, dryRun: $dry) {
+        created updated unchanged refused dryRun replayed
+        items { index externalRef outcome initiativeId version errors { code field message currentVersion } } } }";
+
+/// An initiative `org` takes part in, and one it does not, both as codes.
+async fn inside_and_outside(app: &TestApp, org: &str) -> (String, String, String) {
+    let data = app
+        .data("query($p: ID!) { mine: initiatives(first: 1, filter: {party: $p}) { nodes { code agenda { code } } } all: initiatives(first: 500) { nodes { code parties { party { code } } } } }", json!({ "p": org }))
+        .await;
+    let mine = data["mine"]["nodes"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let agenda = data["mine"]["nodes"][0]["agenda"]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = data["all"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| {
+            !n["parties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["party"]["code"] == org)
+        })
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (mine, other, agenda)
+}
+
+fn outcomes(body: &Value) -> Vec<String> {
+    body["data"]["syncInitiatives"]["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|i| i["outcome"].as_str().unwrap().to_string())
+        .collect()
+}
+
+on_both!(each_item_gets_its_own_outcome, |backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let editor = token("zilveren-kruis", "editor");
+    let (mine, other, agenda) = inside_and_outside(&app, "zilveren-kruis").await;
+    let items = json!([
+        { "externalRef": "zk-1", "code": mine, "status": "RUNNING", "progressNotes": "op koers", "asOf": "2026-06-01T00:00:00Z" },
+        { "externalRef": "zk-2", "code": format!("{agenda}/nieuw-uit-sync"), "agenda": agenda, "title": "Nieuw uit het bronsysteem", "status": "PLANNED" },
+        { "externalRef": "zk-3", "code": other, "status": "STOPPED" },
+        { "externalRef": "zk-4", "status": "RUNNING" },
+        { "externalRef": "zk-1", "status": "RUNNING" },
+        { "externalRef": "zk-5", "code": format!("{agenda}/slechte-datum"), "agenda": agenda, "title": "Datum", "starts": "2026-Q9" },
+    ]);
+    let body = gql(
+        &app,
+        Some(&editor),
+        SYNC,
+        json!({ "items": items, "match": "CODE" }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        outcomes(&body),
+        [
+            "UPDATED",
+            "CREATED",
+            "FORBIDDEN",
+            "INVALID",
+            "INVALID",
+            "INVALID"
+        ]
+    );
+    let result = &body["data"]["syncInitiatives"];
+    assert_eq!(
+        (
+            result["created"].clone(),
+            result["updated"].clone(),
+            result["refused"].clone()
+        ),
+        (json!(1), json!(1), json!(4))
+    );
+    assert_eq!(result["items"][5]["errors"][0]["field"], "items.5.starts");
+    assert_eq!(result["items"][2]["errors"][0]["code"], "FORBIDDEN");
+    // The reference is remembered: the same state again is UNCHANGED, an older one a CONFLICT.
+    let again = json!([
+        { "externalRef": "zk-1", "status": "RUNNING", "progressNotes": "op koers", "asOf": "2026-06-02T00:00:00Z" },
+        { "externalRef": "zk-2", "status": "PLANNED" },
+        { "externalRef": "zk-1-old", "code": mine, "status": "IDEA", "asOf": "2026-01-01T00:00:00Z" },
+    ]);
+    let body = gql(
+        &app,
+        Some(&editor),
+        SYNC,
+        json!({ "items": again, "match": "CODE" }),
+    )
+    .await;
+    assert_eq!(
+        outcomes(&body),
+        ["UNCHANGED", "UNCHANGED", "CONFLICT"],
+        "{body}"
+    );
+    let now = app
+        .data_with(
+            Some(&editor),
+            &format!("{{ initiative(ref: \"{mine}\") {{ status progressNotes }} }}"),
+        )
+        .await;
+    assert_eq!(
+        now["initiative"],
+        json!({ "status": "RUNNING", "progressNotes": "op koers" })
+    );
+});
+
+on_both!(
+    a_replayed_idempotency_key_applies_nothing,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let editor = token("zilveren-kruis", "editor");
+        let (mine, _, _) = inside_and_outside(&app, "zilveren-kruis").await;
+        let items = json!([{ "externalRef": "r-1", "code": mine, "status": "RUNNING" }]);
+        let first = gql(
+            &app,
+            Some(&editor),
+            SYNC,
+            json!({ "items": items, "key": "sync-2026-11-23", "match": "CODE" }),
+        )
+        .await;
+        assert_eq!(outcomes(&first), ["UPDATED"]);
+        let version = first["data"]["syncInitiatives"]["items"][0]["version"].clone();
+        // Someone else changes it in between; the replay must not undo that.
+        let body = gql(
+            &app,
+            Some(&editor),
+            "mutation($id: ID!) { setInitiativeStatus(id: $id, status: COMPLETED) { version } }",
+            json!({ "id": mine }),
+        )
+        .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let replay = gql(
+            &app,
+            Some(&editor),
+            SYNC,
+            json!({ "items": items, "key": "sync-2026-11-23", "match": "CODE" }),
+        )
+        .await;
+        assert_eq!(replay["data"]["syncInitiatives"]["replayed"], true);
+        assert_eq!(outcomes(&replay), ["UPDATED"], "the stored result");
+        assert_eq!(
+            replay["data"]["syncInitiatives"]["items"][0]["version"],
+            version
+        );
+        let now = app
+            .data(
+                &format!("{{ initiative(ref: \"{mine}\") {{ status }} }}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            now["initiative"]["status"], "COMPLETED",
+            "the replay applied nothing"
+        );
+        // The key belongs to the organisation: another one can use the same key.
+        let other = gql(
+            &app,
+            Some(&token("vgz", "editor")),
+            SYNC,
+            json!({ "items": [], "key": "sync-2026-11-23" }),
+        )
+        .await;
+        assert_eq!(other["data"]["syncInitiatives"]["replayed"], false);
+    }
+);
+
+on_both!(a_dry_run_writes_nothing, |backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let editor = token("zilveren-kruis", "editor");
+    let (mine, _, agenda) = inside_and_outside(&app, "zilveren-kruis").await;
+    let items = json!([
+        { "externalRef": "d-1", "code": mine, "status": "STOPPED" },
+        { "externalRef": "d-2", "code": format!("{agenda}/droog"), "agenda": agenda, "title": "Droog" },
+    ]);
+    let body = gql(
+        &app,
+        Some(&editor),
+        SYNC,
+        json!({ "items": items, "match": "CODE", "dry": true }),
+    )
+    .await;
+    assert_eq!(outcomes(&body), ["UPDATED", "CREATED"]);
+    assert_eq!(body["data"]["syncInitiatives"]["dryRun"], true);
+    let after = app.data(&format!("{{ a: initiative(ref: \"{mine}\") {{ status }} b: initiative(ref: \"{agenda}/droog\") {{ code }} }}"), json!({})).await;
+    assert_ne!(after["a"]["status"], "STOPPED");
+    assert!(after["b"].is_null());
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_items_than_the_limit_are_refused_whole() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let items: Vec<Value> = (0..10_001)
+        .map(|i| json!({ "externalRef": format!("x-{i}") }))
+        .collect();
+    let body = gql(
+        &app,
+        Some(&token("zilveren-kruis", "editor")),
+        SYNC,
+        json!({ "items": items }),
+    )
+    .await;
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "items");
+}
+
+/// Starts the real binary over `database_url` on a free port; returns the child and its URL.
+async fn start_server(
+    database_url: &str,
+    config: &std::path::Path,
+) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_regiograaf"))
+        .args(["--database-url", database_url, "--auth-config"])
+        .arg(config)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "error")
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
+            return (child, url);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    child.kill().ok();
+    child.wait().ok();
+    panic!("the server did not start");
+}
+
+on_both!(
+    a_sync_killed_midway_leaves_all_or_none_of_its_items,
+    |backend| async move {
+        let url = seeded_database(backend).await;
+        let dir = std::env::temp_dir().join(format!(
+            "regiograaf-kill-{}-{:?}",
+            std::process::id(),
+            backend
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("auth.yaml");
+        std::fs::write(&config, format!("anonymous: public\nissuers:\n  - issuer: regiograaf-dev\n    audience: regiograaf\n    keys:\n      - {{ hs256_secret: \"{}\" }}\n", regiograaf::auth::config::DEV_SECRET)).unwrap();
+        let (mut child, base) = start_server(&url, &config).await;
+        let agenda = "sa-kennemerland-2021";
+        let n = 4_000;
+        let items: Vec<Value> = (0..n).map(|i| json!({ "externalRef": format!("k-{i}"), "code": format!("{agenda}/kill-{i}"), "agenda": agenda, "title": format!("Item {i}") })).collect();
+        let client = reqwest::Client::new();
+        let request = client
+            .post(format!("{base}/graphql"))
+            .header("content-type", "application/json")
+            .header(
+                "authorization",
+                format!("Bearer {}", token("gemeente-haarlem", "editor")),
+            )
+            .json(&json!({ "query": SYNC, "variables": { "items": items } }))
+            .send();
+        let killer = async {
+            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+            child.kill().unwrap();
+            child.wait().unwrap();
+        };
+        let (response, _) = tokio::join!(request, killer);
+        let finished = match response {
+            Ok(r) => format!("answered {}", r.status()),
+            Err(_) => "cut off".to_string(),
+        };
+        let (mut child, base) = start_server(&url, &config).await;
+        let count = client
+        .post(format!("{base}/graphql"))
+        .header("content-type", "application/json")
+        .json(&json!({ "query": "{ initiatives(filter: {titleContains: \"Item \", agenda: \"sa-kennemerland-2021\"}) { totalCount } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["data"]["initiatives"]["totalCount"]
+        .as_u64()
+        .unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        eprintln!(
+            "killed sync ({backend:?}): the sync was {finished}; items found after restart: {count} of {n}"
+        );
+        assert!(
+            count == 0 || count == n as u64,
+            "all or none, found {count}"
+        );
+    }
+);
