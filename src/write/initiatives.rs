@@ -123,6 +123,38 @@ impl Patch {
         out
     }
 
+    /// `row` with this patch applied.
+    fn applied_to(&self, mut row: initiative::Model) -> initiative::Model {
+        if let Some(title) = &self.title {
+            row.title = title.clone();
+        }
+        if let Some(status) = self.status {
+            row.status = status.as_db().into();
+        }
+        if let Some(visibility) = self.visibility {
+            row.visibility = visibility.as_db().into();
+        }
+        let set = |field: &mut Option<String>, value: &Option<Option<String>>| {
+            if let Some(value) = value {
+                field.clone_from(value);
+            }
+        };
+        set(&mut row.summary, &self.summary);
+        set(&mut row.starts, &self.starts);
+        set(&mut row.ends, &self.ends);
+        set(&mut row.timeline, &self.timeline);
+        set(&mut row.funding, &self.funding);
+        set(&mut row.internal_notes, &self.internal_notes);
+        set(&mut row.progress_notes, &self.progress_notes);
+        if let Some(flag) = self.labour_saving {
+            row.labour_saving = flag;
+        }
+        if let Some(budget) = self.budget_eur {
+            row.budget_eur = budget;
+        }
+        row
+    }
+
     /// The columns that differ from `row`.
     fn changes(&self, row: &initiative::Model) -> Vec<Change> {
         let mut out = Vec::new();
@@ -365,10 +397,14 @@ pub async fn apply_patch(
             changes: record,
         },
     );
-    let updated = initiative::Entity::find_by_id(row.id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no initiative {}", row.code)))?;
+    // The row as the UPDATE left it, built here rather than read back: one statement less
+    // per item of a sync.
+    let mut updated = patch.applied_to(row.clone());
+    updated.version = row.version + 1;
+    updated.updated_at = now;
+    if let Some(at) = effective_at {
+        updated.reported_at = Some(at);
+    }
     if !policy::initiative_visible(viewer, relations, &updated) {
         return Err(refuse(
             Rule::Participant,
