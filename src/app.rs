@@ -10,6 +10,7 @@ use crate::db::{self, Db};
 use crate::error::AppError;
 use crate::graphql::build_schema;
 use crate::http::{AppState, router};
+use crate::notify::Notifier;
 
 /// How to start the service.
 #[derive(Clone, Debug)]
@@ -47,11 +48,15 @@ impl App {
                 tracing::info!(%report, "loaded the bundled agendas into the empty database");
             }
         }
+        let notifier = Notifier::default();
+        if settings.database_url.starts_with("postgres") {
+            notifier.listen_postgres(settings.database_url.clone());
+        }
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let state = AppState {
-            schema: build_schema(db.conn.clone()),
+            schema: build_schema(db.conn.clone(), notifier),
             db: db.conn.clone(),
             auth: std::sync::Arc::new(settings.auth.clone()),
         };

@@ -6,25 +6,27 @@ pub mod loaders;
 pub mod mutation;
 pub mod paging;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 use sea_orm::DatabaseConnection;
 
 pub use loaders::Loaders;
 
 /// The schema type served over HTTP.
-pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::SubscriptionRoot>;
 
 /// Builds the schema over `db`. Per-request state (the DataLoaders) is added to each request
 /// by the HTTP handler, never shared between requests.
-pub fn build_schema(db: DatabaseConnection) -> AppSchema {
+pub fn build_schema(db: DatabaseConnection, notifier: crate::notify::Notifier) -> AppSchema {
     Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
-        EmptySubscription,
+        subscription::SubscriptionRoot,
     )
     .data(db)
+    .data(notifier)
     .limit_depth(16)
     .limit_complexity(20_000)
     .finish()
@@ -35,7 +37,7 @@ pub fn sdl() -> String {
     Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
-        EmptySubscription,
+        subscription::SubscriptionRoot,
     )
     .finish()
     .sdl()

@@ -2,6 +2,7 @@
 
 mod graphiql;
 mod graphql_over_http;
+mod websocket;
 
 use axum::Router;
 use axum::routing::get;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(graphql_over_http::get).post(graphql_over_http::post),
         )
+        .route("/graphql/ws", get(websocket::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
 }

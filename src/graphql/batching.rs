@@ -24,13 +24,31 @@ use std::task::{Context, Poll, Waker};
 #[derive(Clone, Default)]
 pub struct Scheduler {
     queue: Arc<Mutex<Vec<BoxFuture<'static, ()>>>>,
+    /// Spawn tasks on the runtime instead of queueing them: for WebSocket connections,
+    /// which async-graphql drives itself.
+    spawn: bool,
 }
 
 impl Scheduler {
+    /// A scheduler whose loads run as soon as they are asked for, on the runtime.
+    pub fn spawning() -> Self {
+        Scheduler {
+            spawn: true,
+            ..Default::default()
+        }
+    }
+
     /// The "spawner" handed to each DataLoader: it queues the task for [`drive`].
     pub fn spawner(&self) -> impl Fn(BoxFuture<'static, ()>) + Send + Sync + Clone + 'static {
         let queue = self.queue.clone();
-        move |task| queue.lock().unwrap_or_else(|e| e.into_inner()).push(task)
+        let spawn = self.spawn;
+        move |task| {
+            if spawn {
+                tokio::spawn(task);
+            } else {
+                queue.lock().unwrap_or_else(|e| e.into_inner()).push(task)
+            }
+        }
     }
 
     fn take(&self) -> Vec<BoxFuture<'static, ()>> {

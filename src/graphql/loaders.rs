@@ -144,6 +144,14 @@ macro_rules! loaders {
         }
 
         impl Loaders {
+            /// Stops caching: for a WebSocket connection, whose loaders live as long as it
+            /// does and must not serve rows that changed since.
+            pub fn without_cache(self) -> Self {
+                $(self.$id_field.enable_all_cache(false);)+
+                $(self.$field.enable_all_cache(false);)+
+                self
+            }
+
             /// Fresh loaders (empty caches) over `db`, whose loads `scheduler` runs.
             pub fn new(db: &DatabaseConnection, scheduler: &Scheduler) -> Self {
                 Loaders {

@@ -1,6 +1,6 @@
 //! The query root, merged from one object per area.
 
-mod changes;
+pub mod changes;
 mod lists;
 mod lookups;
 mod me;

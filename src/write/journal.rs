@@ -102,6 +102,11 @@ impl Journal {
             DatabaseBackend::Postgres => Expr::cust("txid_current()"),
             _ => Expr::val(0i64),
         };
+        if !self.events.is_empty() && txn.get_database_backend() == DatabaseBackend::Postgres {
+            // Delivered at commit to every instance listening (see notify.rs).
+            txn.execute_unprepared(&format!("NOTIFY {}", crate::notify::CHANNEL))
+                .await?;
+        }
         for chunk in self.events.chunks(CHUNK) {
             let mut insert = Query::insert();
             insert.into_table("change_event").columns([

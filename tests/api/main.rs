@@ -13,5 +13,6 @@ mod paging;
 mod reads;
 mod schema_contract;
 mod statements;
+mod subscriptions;
 mod sync;
 mod writes;

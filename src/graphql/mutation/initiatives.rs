@@ -105,6 +105,7 @@ pub(super) struct WriteContext<'a> {
     pub viewer: &'a Viewer,
     pub relations: Option<&'a crate::auth::viewer::Relations>,
     pub actor: Actor,
+    pub notifier: &'a crate::notify::Notifier,
 }
 
 impl<'a> WriteContext<'a> {
@@ -123,6 +124,7 @@ impl<'a> WriteContext<'a> {
             viewer,
             relations,
             actor: Actor::of(viewer, request_id),
+            notifier: ctx.data_unchecked::<crate::notify::Notifier>(),
         })
     }
 
@@ -149,6 +151,7 @@ macro_rules! in_transaction {
         let value = result?;
         $journal.flush(&$txn, $now).await?;
         $txn.commit().await.map_err(AppError::from)?;
+        $w.notifier.notify();
         value
     }};
 }

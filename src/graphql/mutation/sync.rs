@@ -160,6 +160,9 @@ impl SyncMutation {
             options,
         )
         .await?;
+        if !report.dry_run && !report.replayed {
+            w.notifier.notify();
+        }
         let count = |o: Outcome| report.items.iter().filter(|i| i.outcome == o).count() as i32;
         Ok(SyncResult {
             created: count(Outcome::Created),

@@ -10,7 +10,7 @@ use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use entity::{audit_entry, change_event};
+use entity::{audit_entry, change_event, initiative};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
@@ -54,6 +54,9 @@ pub struct ChangeEvent {
     pub operation: ChangeOperation,
     /// The record as it is now, for UPSERT.
     pub initiative: Option<Initiative>,
+    /// The agenda of the record, for subscription filters.
+    #[graphql(skip)]
+    pub agenda_id: Option<i32>,
 }
 
 /// A page of the change feed.
@@ -122,81 +125,8 @@ impl ChangesQuery {
         >,
         #[graphql(desc = "Only these kinds of record (`initiative`).")] types: Option<Vec<String>>,
     ) -> Result<ChangePage> {
-        let db = ctx.data_unchecked::<DatabaseConnection>();
         let limit = page_size(first, 100)?;
-        let (txid, seq) = match &after {
-            Some(raw) => decode(raw)?,
-            None => (i64::MIN, i64::MIN),
-        };
-        let mut condition = Condition::any()
-            .add(change_event::Column::Txid.gt(txid))
-            .add(
-                Condition::all()
-                    .add(change_event::Column::Txid.eq(txid))
-                    .add(change_event::Column::Seq.gt(seq)),
-            );
-        condition = Condition::all().add(condition);
-        if db.get_database_backend() == DatabaseBackend::Postgres {
-            condition = condition.add(Expr::cust(
-                "txid < txid_snapshot_xmin(txid_current_snapshot())",
-            ));
-        }
-        if let Some(types) = types {
-            condition = condition.add(change_event::Column::Entity.is_in(types));
-        }
-        let mut events = change_event::Entity::find()
-            .filter(condition)
-            .order_by_asc(change_event::Column::Txid)
-            .order_by_asc(change_event::Column::Seq)
-            .limit(limit + 1)
-            .all(db)
-            .await
-            .map_err(AppError::from)?;
-        let has_more = events.len() as u64 > limit;
-        events.truncate(limit as usize);
-        let end_cursor = events
-            .last()
-            .map(|e| encode(e.txid, e.seq))
-            .or(after)
-            .unwrap_or_else(|| encode(i64::MIN, i64::MIN));
-        let ids: Vec<i32> = events
-            .iter()
-            .filter(|e| e.entity == "initiative")
-            .map(|e| e.record_id)
-            .collect();
-        let current = rows_by_ids(&loaders(ctx).initiative, ids).await?;
-        let visible: std::collections::HashMap<i32, entity::initiative::Model> =
-            policy::visible(ctx, current.clone())
-                .await?
-                .into_iter()
-                .map(|m| (m.id, m))
-                .collect();
-        let existing: std::collections::HashSet<i32> = current.iter().map(|m| m.id).collect();
-        let events = events
-            .into_iter()
-            .map(|e| {
-                let (operation, initiative) = if !existing.contains(&e.record_id) {
-                    (ChangeOperation::Delete, None)
-                } else if let Some(model) = visible.get(&e.record_id) {
-                    (ChangeOperation::Upsert, Some(Initiative(model.clone())))
-                } else {
-                    (ChangeOperation::Hidden, None)
-                };
-                ChangeEvent {
-                    cursor: encode(e.txid, e.seq),
-                    at: e.at,
-                    record_id: global_id(Kind::Initiative, e.record_id),
-                    entity: e.entity,
-                    operation,
-                    initiative,
-                }
-            })
-            .collect();
-        Ok(ChangePage {
-            events,
-            end_cursor,
-            has_more,
-        })
+        Ok(read_feed(ctx, after, limit, types).await?)
     }
 
     /// The audit trail: every write, oldest first, for callers with a token. Entries about
@@ -335,4 +265,94 @@ fn field_changes(changes: &Value, may_read: impl Fn(&str) -> bool) -> Vec<FieldC
             }
         })
         .collect()
+}
+
+/// Reads the feed after `after` (from the start when `None`): at most `limit` events, with
+/// what the caller may know of each.
+pub async fn read_feed(
+    ctx: &Context<'_>,
+    after: Option<String>,
+    limit: u64,
+    types: Option<Vec<String>>,
+) -> AppResult<ChangePage> {
+    let db = ctx.data_unchecked::<DatabaseConnection>();
+    let (txid, seq) = match &after {
+        Some(raw) => decode(raw)?,
+        None => (i64::MIN, i64::MIN),
+    };
+    let mut condition = Condition::any()
+        .add(change_event::Column::Txid.gt(txid))
+        .add(
+            Condition::all()
+                .add(change_event::Column::Txid.eq(txid))
+                .add(change_event::Column::Seq.gt(seq)),
+        );
+    condition = Condition::all().add(condition);
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        condition = condition.add(Expr::cust(
+            "txid < txid_snapshot_xmin(txid_current_snapshot())",
+        ));
+    }
+    if let Some(types) = types {
+        condition = condition.add(change_event::Column::Entity.is_in(types));
+    }
+    let mut events = change_event::Entity::find()
+        .filter(condition)
+        .order_by_asc(change_event::Column::Txid)
+        .order_by_asc(change_event::Column::Seq)
+        .limit(limit + 1)
+        .all(db)
+        .await
+        .map_err(AppError::from)?;
+    let has_more = events.len() as u64 > limit;
+    events.truncate(limit as usize);
+    let end_cursor = events
+        .last()
+        .map(|e| encode(e.txid, e.seq))
+        .or(after)
+        .unwrap_or_else(|| encode(i64::MIN, i64::MIN));
+    let ids: Vec<i32> = events
+        .iter()
+        .filter(|e| e.entity == "initiative")
+        .map(|e| e.record_id)
+        .collect();
+    // Read fresh, not through the request's loaders: a subscription asks again and again.
+    let current = initiative::Entity::find()
+        .filter(initiative::Column::Id.is_in(ids))
+        .all(db)
+        .await
+        .map_err(AppError::from)?;
+    let visible: std::collections::HashMap<i32, entity::initiative::Model> =
+        policy::visible(ctx, current.clone())
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+    let existing: std::collections::HashSet<i32> = current.iter().map(|m| m.id).collect();
+    let events = events
+        .into_iter()
+        .map(|e| {
+            let (operation, initiative) = if !existing.contains(&e.record_id) {
+                (ChangeOperation::Delete, None)
+            } else if let Some(model) = visible.get(&e.record_id) {
+                (ChangeOperation::Upsert, Some(Initiative(model.clone())))
+            } else {
+                (ChangeOperation::Hidden, None)
+            };
+            ChangeEvent {
+                cursor: encode(e.txid, e.seq),
+                at: e.at,
+                record_id: global_id(Kind::Initiative, e.record_id),
+                entity: e.entity,
+                operation,
+                initiative,
+                agenda_id: e.agenda_id,
+            }
+        })
+        .collect();
+    Ok(ChangePage {
+        events,
+        end_cursor,
+        has_more,
+    })
 }

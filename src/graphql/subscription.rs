@@ -1,0 +1,162 @@
+//! The subscription root: changes of initiatives pushed over WebSocket
+//! (graphql-transport-ws at `/graphql/ws`).
+//!
+//! A subscription reads the same change feed as `changes` (so it sees what the caller may
+//! see, in the same order, without gaps) whenever a write anywhere wakes it, and at least
+//! every few seconds.
+
+use async_graphql::{Context, ID, Result, Subscription};
+use entity::{agenda, initiative_party};
+use futures_util::Stream;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
+
+use crate::error::AppError;
+use crate::graphql::filter::resolve_opt;
+use crate::graphql::query::changes::{ChangeEvent, read_feed};
+use crate::ids::Kind;
+use crate::notify::Notifier;
+
+/// How long a subscription waits for a wake-up before it looks at the feed anyway.
+const IDLE_LOOK: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+struct Watch {
+    cursor: String,
+    pending: VecDeque<ChangeEvent>,
+    wake: tokio::sync::broadcast::Receiver<()>,
+    agendas: Option<HashSet<i32>>,
+    party: Option<i32>,
+}
+
+/// Changes pushed as they are committed, over WebSocket at `/graphql/ws`
+/// (graphql-transport-ws); send the token in the `connection_init` payload.
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// Changes of initiatives the caller can see, as they are committed: UPSERT with the
+    /// initiative as it is now, DELETE, or HIDDEN when it left the caller's sight. Narrow
+    /// them to a region, an agenda or a party; give `after` (a feed cursor) to start from
+    /// there instead of from now.
+    async fn initiative_changes<'a>(
+        &self,
+        ctx: &'a Context<'a>,
+        #[graphql(desc = "Only initiatives of the agendas of this region (id or code).")]
+        region: Option<ID>,
+        #[graphql(desc = "Only initiatives of this agenda (id or code).")] agenda: Option<ID>,
+        #[graphql(desc = "Only initiatives this party takes part in (id or code).")] party: Option<
+            ID,
+        >,
+        #[graphql(desc = "Start after this cursor of the change feed (from now when left out).")]
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<ChangeEvent>> + 'a> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let notifier = ctx.data_unchecked::<Notifier>();
+        let region = resolve_opt::<entity::region::Entity>(
+            db,
+            "region",
+            Kind::Region,
+            region.as_ref().map(|r| r.as_str()),
+        )
+        .await?;
+        let agenda = resolve_opt::<agenda::Entity>(
+            db,
+            "agenda",
+            Kind::Agenda,
+            agenda.as_ref().map(|a| a.as_str()),
+        )
+        .await?;
+        let party = resolve_opt::<entity::party::Entity>(
+            db,
+            "party",
+            Kind::Party,
+            party.as_ref().map(|p| p.as_str()),
+        )
+        .await?;
+        let agendas = match (region, agenda) {
+            (None, None) => None,
+            (_, Some(a)) => Some(HashSet::from([a])),
+            (Some(r), None) => Some(
+                agenda::Entity::find()
+                    .select_only()
+                    .column(agenda::Column::Id)
+                    .filter(agenda::Column::RegionId.eq(r))
+                    .into_tuple::<i32>()
+                    .all(db)
+                    .await
+                    .map_err(AppError::from)?
+                    .into_iter()
+                    .collect(),
+            ),
+        };
+        let wake = notifier.subscribe();
+        // From now: skip to the end of the feed.
+        let mut cursor = after;
+        loop {
+            let page = read_feed(ctx, cursor.clone(), 1_000, None).await?;
+            cursor = Some(page.end_cursor);
+            if !page.has_more {
+                break;
+            }
+        }
+        let watch = Watch {
+            cursor: cursor.unwrap_or_default(),
+            pending: VecDeque::new(),
+            wake,
+            agendas,
+            party,
+        };
+        Ok(futures_util::stream::unfold(
+            watch,
+            move |mut watch| async move {
+                loop {
+                    if let Some(event) = watch.pending.pop_front() {
+                        return Some((Ok(event), watch));
+                    }
+                    let _ = tokio::time::timeout(IDLE_LOOK, watch.wake.recv()).await;
+                    let page = match read_feed(
+                        ctx,
+                        Some(watch.cursor.clone()),
+                        1_000,
+                        Some(vec!["initiative".into()]),
+                    )
+                    .await
+                    {
+                        Ok(page) => page,
+                        Err(err) => return Some((Err(err.into()), watch)),
+                    };
+                    watch.cursor = page.end_cursor;
+                    let mut events: Vec<ChangeEvent> = page.events;
+                    if let Some(agendas) = &watch.agendas {
+                        events.retain(|e| e.agenda_id.is_some_and(|a| agendas.contains(&a)));
+                    }
+                    if let Some(party) = watch.party {
+                        let ids: Vec<i32> = events
+                            .iter()
+                            .filter_map(|e| e.initiative.as_ref().map(|i| i.0.id))
+                            .collect();
+                        let taking_part: HashSet<i32> = initiative_party::Entity::find()
+                            .select_only()
+                            .column(initiative_party::Column::InitiativeId)
+                            .filter(initiative_party::Column::PartyId.eq(party))
+                            .filter(initiative_party::Column::InitiativeId.is_in(ids))
+                            .into_tuple::<i32>()
+                            .all(db)
+                            .await
+                            .unwrap_or_default()
+                            .into_iter()
+                            .collect();
+                        events.retain(|e| {
+                            e.initiative
+                                .as_ref()
+                                .is_none_or(|i| taking_part.contains(&i.0.id))
+                        });
+                    }
+                    watch.pending.extend(events);
+                }
+            },
+        ))
+    }
+}

@@ -1,0 +1,124 @@
+//! Subscriptions over WebSocket (graphql-transport-ws): changes reach subscribers, on the
+//! same instance and, on PostgreSQL, on another instance over the same database.
+
+use crate::auth::token;
+use crate::helpers::{Backend, TestApp, seeded_database};
+use crate::on_both;
+use crate::writes::{gql, initiative_of};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a graphql-transport-ws connection to `app` with `token` and subscribes to `query`.
+async fn subscribe(app: &TestApp, token: Option<&str>, query: &str) -> Result<Socket, String> {
+    let url = format!("{}/graphql/ws", app.url.replace("http://", "ws://"));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    let payload = match token {
+        Some(t) => json!({ "authorization": format!("Bearer {t}") }),
+        None => json!({}),
+    };
+    socket
+        .send(Message::text(
+            json!({ "type": "connection_init", "payload": payload }).to_string(),
+        ))
+        .await
+        .unwrap();
+    match next_json(&mut socket, Duration::from_secs(10)).await {
+        Some(ack) if ack["type"] == "connection_ack" => {}
+        other => return Err(format!("no connection_ack: {other:?}")),
+    }
+    socket
+        .send(Message::text(
+            json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }).to_string(),
+        ))
+        .await
+        .unwrap();
+    Ok(socket)
+}
+
+async fn next_json(socket: &mut Socket, wait: Duration) -> Option<Value> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        match tokio::time::timeout(left, socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(&text).ok(),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+const CHANGES: &str = "subscription { initiativeChanges(party: \"zilveren-kruis\") { operation recordId initiative { code status } } }";
+
+/// Writes a status through `writer` and waits for the event on `socket`; returns the latency.
+async fn write_and_receive(writer: &TestApp, socket: &mut Socket, code: &str) -> Duration {
+    // Give the subscription a moment to be registered before the write.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let start = Instant::now();
+    let body = gql(
+        writer,
+        Some(&token("zilveren-kruis", "editor")),
+        "mutation($id: ID!) { setInitiativeStatus(id: $id, status: STOPPED) { version } }",
+        json!({ "id": code }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    loop {
+        let message = next_json(socket, Duration::from_secs(10))
+            .await
+            .expect("an event within 10 s");
+        if message["type"] == "next" {
+            let event = &message["payload"]["data"]["initiativeChanges"];
+            assert_eq!(event["operation"], "UPSERT", "{message}");
+            assert_eq!(event["initiative"]["code"], code);
+            assert_eq!(event["initiative"]["status"], "STOPPED");
+            return start.elapsed();
+        }
+        assert_ne!(message["type"], "error", "{message}");
+    }
+}
+
+on_both!(
+    a_subscriber_sees_a_change_as_it_is_committed,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (code, _) = initiative_of(&app, "zilveren-kruis").await;
+        let mut socket = subscribe(&app, Some(&token("gemeente-haarlem", "viewer")), CHANGES)
+            .await
+            .unwrap();
+        let latency = write_and_receive(&app, &mut socket, &code).await;
+        eprintln!("subscription latency, same instance ({backend:?}): {latency:?}");
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_on_instance_b_sees_a_change_made_on_instance_a() {
+    let url = seeded_database(Backend::Postgres).await;
+    let a = TestApp::spawn_on(Backend::Postgres, url.clone()).await;
+    let b = TestApp::spawn_on(Backend::Postgres, url).await;
+    let (code, _) = initiative_of(&a, "zilveren-kruis").await;
+    let mut socket = subscribe(&b, None, CHANGES).await.unwrap();
+    let latency = write_and_receive(&a, &mut socket, &code).await;
+    eprintln!(
+        "subscription latency, instance A to instance B (PostgreSQL LISTEN/NOTIFY): {latency:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_token_gets_no_subscription() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let refused = subscribe(&app, Some("not.a.token"), CHANGES).await;
+    assert!(refused.is_err(), "the connection is refused");
+}
