@@ -8,6 +8,7 @@
 
 pub mod initiatives;
 pub mod journal;
+pub mod records;
 pub mod sync;
 
 use chrono::{DateTime, Utc};

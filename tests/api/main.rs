@@ -11,6 +11,7 @@ mod http_audit;
 mod http_protocol;
 mod paging;
 mod reads;
+mod records;
 mod schema_contract;
 mod statements;
 mod subscriptions;

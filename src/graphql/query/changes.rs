@@ -46,7 +46,8 @@ pub struct ChangeEvent {
     pub cursor: String,
     /// When the change was committed.
     pub at: DateTime<Utc>,
-    /// The kind of record (`initiative`).
+    /// The kind of record (`initiative`, `goal`, `theme`, `indicator`, `bottleneck`,
+    /// `governance_body`, `agenda`, `region`, `party`).
     pub entity: String,
     /// The record's global id.
     pub record_id: ID,
@@ -189,9 +190,14 @@ impl ChangesQuery {
             condition = condition.add(audit_entry::Column::At.gte(since));
         }
         if !viewer.is_admin() {
+            // Entries about agenda records (no initiative) are as public as the records.
             condition = condition.add(
-                audit_entry::Column::InitiativeId
-                    .in_subquery(policy::visible_initiative_ids(ctx).await?),
+                Condition::any()
+                    .add(audit_entry::Column::InitiativeId.is_null())
+                    .add(
+                        audit_entry::Column::InitiativeId
+                            .in_subquery(policy::visible_initiative_ids(ctx).await?),
+                    ),
             );
         }
         let mut entries = audit_entry::Entity::find()
@@ -332,7 +338,16 @@ pub async fn read_feed(
     let events = events
         .into_iter()
         .map(|e| {
-            let (operation, initiative) = if !existing.contains(&e.record_id) {
+            let kind = kind_of(&e.entity);
+            let (operation, initiative) = if kind != Kind::Initiative {
+                // Agenda records are public: their current state is one lookup away.
+                let op = if e.operation == "delete" {
+                    ChangeOperation::Delete
+                } else {
+                    ChangeOperation::Upsert
+                };
+                (op, None)
+            } else if !existing.contains(&e.record_id) {
                 (ChangeOperation::Delete, None)
             } else if let Some(model) = visible.get(&e.record_id) {
                 (ChangeOperation::Upsert, Some(Initiative(model.clone())))
@@ -342,7 +357,7 @@ pub async fn read_feed(
             ChangeEvent {
                 cursor: encode(e.txid, e.seq),
                 at: e.at,
-                record_id: global_id(Kind::Initiative, e.record_id),
+                record_id: global_id(kind, e.record_id),
                 entity: e.entity,
                 operation,
                 initiative,
@@ -355,4 +370,20 @@ pub async fn read_feed(
         end_cursor,
         has_more,
     })
+}
+
+/// The kind of record a feed entity names.
+pub fn kind_of(entity: &str) -> Kind {
+    match entity {
+        "region" => Kind::Region,
+        "party" => Kind::Party,
+        "agenda" => Kind::Agenda,
+        "theme" => Kind::Theme,
+        "goal" => Kind::Goal,
+        "indicator" => Kind::Indicator,
+        "bottleneck" => Kind::Bottleneck,
+        "milestone" => Kind::Milestone,
+        "governance_body" => Kind::GovernanceBody,
+        _ => Kind::Initiative,
+    }
 }

@@ -136,7 +136,10 @@ impl AuditEntry {
 
     /// The global id of the record (it may since have been deleted).
     async fn record_id(&self) -> async_graphql::ID {
-        crate::ids::global_id(crate::ids::Kind::Initiative, self.model.record_id)
+        crate::ids::global_id(
+            crate::graphql::query::changes::kind_of(&self.model.entity),
+            self.model.record_id,
+        )
     }
 
     /// The organisation that wrote.
