@@ -245,3 +245,72 @@ on_both!(
         assert_eq!(first_code(&not_admin), "FORBIDDEN");
     }
 );
+
+on_both!(
+    steps_are_kept_by_participants_and_agendas_by_the_region_rso,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (code, _) = crate::writes::initiative_of(&app, "zilveren-kruis").await;
+        let add = "mutation($i: ID!) { createMilestone(input: {initiative: $i, position: 9, title: \"Evaluatie\", year: 2027, period: \"2027-Q1\"}) { id title initiative { code } } }";
+        let made = gql(
+            &app,
+            Some(&token("zilveren-kruis", "editor")),
+            add,
+            json!({ "i": code }),
+        )
+        .await;
+        let step = ok(&made)["createMilestone"].clone();
+        assert_eq!(step["initiative"]["code"], code.as_str());
+        let outsider = gql(
+            &app,
+            Some(&token("categorie-huisartsen", "editor")),
+            add,
+            json!({ "i": code }),
+        )
+        .await;
+        assert_eq!(first_code(&outsider), "FORBIDDEN");
+        let moved = gql(&app, Some(&token("zilveren-kruis", "editor")), "mutation($id: ID!) { updateMilestone(id: $id, input: {position: 1}) { position version } }", json!({ "id": step["id"] })).await;
+        assert_eq!(
+            ok(&moved)["updateMilestone"],
+            json!({ "position": 1, "version": 2 })
+        );
+        let gone = gql(
+            &app,
+            Some(&token("zilveren-kruis", "editor")),
+            "mutation($id: ID!) { deleteMilestone(id: $id) }",
+            json!({ "id": step["id"] }),
+        )
+        .await;
+        ok(&gone);
+        let rso = rso_of(&app).await;
+        let region = app
+            .data(
+                "query($p: String!) { party(ref: $p) { regions(role: RSO) { region { code } } } }",
+                json!({ "p": rso }),
+            )
+            .await["party"]["regions"][0]["region"]["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let create = "mutation($r: ID!) { createAgenda(input: {region: $r, code: \"sa-test-2027\", title: \"Agenda 2027\", kind: SAMENWERKINGSAGENDA, periodStart: 2027, periodEnd: 2030}) { code region { code } } }";
+        let agenda = gql(
+            &app,
+            Some(&token(&rso, "coordinator")),
+            create,
+            json!({ "r": region }),
+        )
+        .await;
+        assert_eq!(
+            ok(&agenda)["createAgenda"]["region"]["code"],
+            region.as_str()
+        );
+        let elsewhere = gql(
+            &app,
+            Some(&token(&rso, "coordinator")),
+            create,
+            json!({ "r": "zuidoost-utrecht" }),
+        )
+        .await;
+        assert_eq!(first_code(&elsewhere), "FORBIDDEN");
+    }
+);

@@ -373,11 +373,399 @@ macro_rules! transaction {
     }};
 }
 
+/// A new milestone: a step of an initiative or a yearly action under a goal.
+#[derive(InputObject)]
+pub struct CreateMilestoneInput {
+    /// The initiative it is a step of (id or code); give this or `goal`.
+    pub initiative: Option<ID>,
+    /// The goal it is an action under (id or code); give this or `initiative`.
+    pub goal: Option<ID>,
+    /// Its place in the list (1, 2, 3 ...).
+    pub position: i32,
+    /// The step in a few words.
+    pub title: String,
+    /// A short description.
+    pub summary: Option<String>,
+    /// The year it is planned for.
+    pub year: Option<i32>,
+    /// The period, finer than a year (`2025-Q2`).
+    pub period: Option<String>,
+}
+
+/// Changes to a milestone.
+#[derive(InputObject, Default)]
+pub struct UpdateMilestoneInput {
+    /// A new position.
+    pub position: Option<i32>,
+    /// A new title.
+    pub title: Option<String>,
+    /// A new description.
+    pub summary: MaybeUndefined<String>,
+    /// A new year.
+    pub year: MaybeUndefined<i32>,
+    /// A new period.
+    pub period: MaybeUndefined<String>,
+}
+
+/// A new agenda of a region (the region's RSO as coordinator, or an administrator).
+#[derive(InputObject)]
+pub struct CreateAgendaInput {
+    /// The region (id or code).
+    pub region: ID,
+    /// Its stable code.
+    pub code: String,
+    /// Its title.
+    pub title: String,
+    /// Samenwerkingsagenda or regioplan.
+    pub kind: AgendaKind,
+    /// The first year.
+    pub period_start: Option<i32>,
+    /// The last year.
+    pub period_end: Option<i32>,
+    /// A short description.
+    pub summary: Option<String>,
+}
+
+/// Changes to a region (administrators).
+#[derive(InputObject, Default)]
+pub struct UpdateRegionInput {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new description.
+    pub summary: MaybeUndefined<String>,
+}
+
+/// Who keeps a milestone: the keeper of its goal's agenda, or (for a step of an initiative)
+/// whoever may edit the initiative.
+async fn milestone_keeper(
+    w: &WriteContext<'_>,
+    initiative_id: Option<i32>,
+    goal_id: Option<i32>,
+) -> AppResult<Option<i32>> {
+    if let Some(goal) = goal_id {
+        let goal = find_id::<goal::Entity>(w.db, goal, "goal").await?;
+        require_keeper(w.viewer, w.relations, Keeper::Agenda(goal.agenda_id))?;
+        return Ok(Some(goal.agenda_id));
+    }
+    let id = initiative_id
+        .ok_or_else(|| AppError::bad_input("input", "give an initiative or a goal"))?;
+    let row = find_id::<initiative::Entity>(w.db, id, "initiative").await?;
+    crate::write::require_role(w.viewer, crate::auth::Role::Editor)?;
+    let facts = crate::policy::InitiativeFacts::from(&row);
+    let may = crate::policy::passes(
+        w.viewer,
+        w.relations,
+        crate::policy::Rule::Participant,
+        facts,
+    ) || crate::policy::passes(
+        w.viewer,
+        w.relations,
+        crate::policy::Rule::RegionCoordinator,
+        facts,
+    );
+    if !may {
+        return Err(AppError::Forbidden { rule: "PARTICIPANT", message: "only the initiative's participants (with an editor role) and its region's coordinator change its steps".into() });
+    }
+    Ok(Some(row.agenda_id))
+}
+
 #[derive(Default)]
 pub struct RecordMutation;
 
 #[Object]
 impl RecordMutation {
+    /// Adds a milestone: a step of an initiative (its participants) or a yearly action under
+    /// a goal (the agenda's keeper).
+    async fn create_milestone(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new milestone.")] input: CreateMilestoneInput,
+    ) -> Result<Milestone> {
+        let w = WriteContext::new(ctx).await?;
+        let initiative = match &input.initiative {
+            Some(i) => Some(
+                resolve::<initiative::Entity>(w.db, "input.initiative", Kind::Initiative, i)
+                    .await?,
+            ),
+            None => None,
+        };
+        let goal = match &input.goal {
+            Some(g) => Some(resolve::<goal::Entity>(w.db, "input.goal", Kind::Goal, g).await?),
+            None => None,
+        };
+        if initiative.is_some() == goal.is_some() {
+            return Err(AppError::bad_input("input", "give either an initiative or a goal").into());
+        }
+        let agenda = milestone_keeper(&w, initiative, goal).await?;
+        if !(1..=1_000).contains(&input.position) {
+            return Err(AppError::bad_input("input.position", "1 to 1000").into());
+        }
+        let mut f = blank();
+        text(&mut f, "input.title", "title", Some(input.title), 1_000)?;
+        text(&mut f, "input.summary", "summary", input.summary, 5_000)?;
+        text(&mut f, "input.period", "period", input.period, 20)?;
+        f.entry("period").or_insert(Value::Null);
+        year(&mut f, "input.year", "year", defined(input.year))?;
+        f.entry("year").or_insert(Value::Null);
+        f.insert("initiative_id".into(), json!(initiative));
+        f.insert("goal_id".into(), json!(goal));
+        f.insert("position".into(), json!(input.position));
+        let model = transaction!(w, |txn, journal, now| records::create::<milestone::Entity>(
+            &txn,
+            journal,
+            &w.actor,
+            "milestone",
+            f,
+            agenda,
+            now
+        )
+        .await);
+        Ok(Milestone(model))
+    }
+
+    /// Changes a milestone.
+    async fn update_milestone(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The milestone's id.")] id: ID,
+        #[graphql(desc = "The version you read; CONFLICT when it is no longer current.")]
+        expected_version: Option<i32>,
+        #[graphql(desc = "The changes.")] input: UpdateMilestoneInput,
+    ) -> Result<Milestone> {
+        let w = WriteContext::new(ctx).await?;
+        let (_, id) = crate::ids::parse_global_id("id", &id)?;
+        let row = find_id::<milestone::Entity>(w.db, id, "id").await?;
+        let agenda = milestone_keeper(&w, row.initiative_id, row.goal_id).await?;
+        let mut f = Map::new();
+        text(&mut f, "input.title", "title", input.title, 1_000)?;
+        maybe_text(&mut f, "input.summary", "summary", input.summary, 5_000)?;
+        maybe_text(&mut f, "input.period", "period", input.period, 20)?;
+        year(&mut f, "input.year", "year", input.year)?;
+        if let Some(position) = input.position {
+            f.insert("position".into(), json!(position));
+        }
+        let model = transaction!(w, |txn, journal, now| records::update::<milestone::Entity>(
+            &txn,
+            journal,
+            &w.actor,
+            "milestone",
+            row,
+            f,
+            expected_version,
+            agenda,
+            now
+        )
+        .await);
+        Ok(Milestone(model))
+    }
+
+    /// Deletes a milestone.
+    async fn delete_milestone(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The milestone's id.")] id: ID,
+        #[graphql(desc = "The version you read.")] expected_version: Option<i32>,
+    ) -> Result<ID> {
+        let w = WriteContext::new(ctx).await?;
+        let (_, raw) = crate::ids::parse_global_id("id", &id)?;
+        let row = find_id::<milestone::Entity>(w.db, raw, "id").await?;
+        let agenda = milestone_keeper(&w, row.initiative_id, row.goal_id).await?;
+        transaction!(w, |txn, journal, now| records::delete::<milestone::Entity>(
+            &txn,
+            journal,
+            &w.actor,
+            "milestone",
+            row,
+            expected_version,
+            agenda,
+            now
+        )
+        .await);
+        Ok(id)
+    }
+
+    /// Deletes a governance body (its agenda's keeper).
+    async fn delete_governance_body(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The body's id or code.")] id: ID,
+        #[graphql(desc = "The version you read.")] expected_version: Option<i32>,
+    ) -> Result<ID> {
+        let w = WriteContext::new(ctx).await?;
+        let row = find::<governance_body::Entity>(w.db, "id", Kind::GovernanceBody, &id).await?;
+        require_keeper(w.viewer, w.relations, Keeper::Agenda(row.agenda_id))?;
+        let (gid, agenda) = (global_id(Kind::GovernanceBody, row.id), Some(row.agenda_id));
+        transaction!(w, |txn, journal, now| records::delete::<
+            governance_body::Entity,
+        >(
+            &txn,
+            journal,
+            &w.actor,
+            "governance_body",
+            row,
+            expected_version,
+            agenda,
+            now
+        )
+        .await);
+        Ok(gid)
+    }
+
+    /// Creates an agenda for a region (the region's RSO as coordinator, or an administrator).
+    async fn create_agenda(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new agenda.")] input: CreateAgendaInput,
+    ) -> Result<Agenda> {
+        let w = WriteContext::new(ctx).await?;
+        let region =
+            resolve::<region::Entity>(w.db, "input.region", Kind::Region, &input.region).await?;
+        crate::write::require_role(w.viewer, crate::auth::Role::Coordinator)?;
+        let coordinates = w.relations.is_some_and(|r| r.rso_regions.contains(&region));
+        if !(w.viewer.is_admin() || coordinates) {
+            return Err(AppError::Forbidden {
+                rule: "REGION_COORDINATOR",
+                message:
+                    "only the region's RSO as coordinator, or an administrator, creates its agendas"
+                        .into(),
+            }
+            .into());
+        }
+        let mut f = blank();
+        code(&mut f, input.code)?;
+        text(&mut f, "input.title", "title", Some(input.title), 500)?;
+        text(&mut f, "input.summary", "summary", input.summary, 5_000)?;
+        year(
+            &mut f,
+            "input.periodStart",
+            "period_start",
+            defined(input.period_start),
+        )?;
+        year(
+            &mut f,
+            "input.periodEnd",
+            "period_end",
+            defined(input.period_end),
+        )?;
+        for k in ["period_start", "period_end", "predecessor_id"] {
+            f.entry(k).or_insert(Value::Null);
+        }
+        f.insert("region_id".into(), json!(region));
+        f.insert("kind".into(), json!(input.kind.as_db()));
+        f.insert("review_moments".into(), json!([]));
+        let model = transaction!(w, |txn, journal, now| records::create::<agenda::Entity>(
+            &txn, journal, &w.actor, "agenda", f, None, now
+        )
+        .await);
+        Ok(Agenda(model))
+    }
+
+    /// Deletes an agenda with everything in it (administrators).
+    async fn delete_agenda(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The agenda's id or code.")] id: ID,
+        #[graphql(desc = "The version you read.")] expected_version: Option<i32>,
+    ) -> Result<ID> {
+        let w = WriteContext::new(ctx).await?;
+        require_keeper(w.viewer, w.relations, Keeper::Admin)?;
+        let row = find::<agenda::Entity>(w.db, "id", Kind::Agenda, &id).await?;
+        let gid = global_id(Kind::Agenda, row.id);
+        transaction!(w, |txn, journal, now| records::delete::<agenda::Entity>(
+            &txn,
+            journal,
+            &w.actor,
+            "agenda",
+            row,
+            expected_version,
+            None,
+            now
+        )
+        .await);
+        Ok(gid)
+    }
+
+    /// Changes a region (administrators).
+    async fn update_region(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The region's id or code.")] id: ID,
+        #[graphql(desc = "The version you read; CONFLICT when it is no longer current.")]
+        expected_version: Option<i32>,
+        #[graphql(desc = "The changes.")] input: UpdateRegionInput,
+    ) -> Result<Region> {
+        let w = WriteContext::new(ctx).await?;
+        require_keeper(w.viewer, w.relations, Keeper::Admin)?;
+        let row = find::<region::Entity>(w.db, "id", Kind::Region, &id).await?;
+        let mut f = Map::new();
+        text(&mut f, "input.name", "name", input.name, 300)?;
+        maybe_text(&mut f, "input.summary", "summary", input.summary, 5_000)?;
+        let model = transaction!(w, |txn, journal, now| records::update::<region::Entity>(
+            &txn,
+            journal,
+            &w.actor,
+            "region",
+            row,
+            f,
+            expected_version,
+            None,
+            now
+        )
+        .await);
+        Ok(Region(model))
+    }
+
+    /// Deletes a region and its agendas (administrators).
+    async fn delete_region(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The region's id or code.")] id: ID,
+        #[graphql(desc = "The version you read.")] expected_version: Option<i32>,
+    ) -> Result<ID> {
+        let w = WriteContext::new(ctx).await?;
+        require_keeper(w.viewer, w.relations, Keeper::Admin)?;
+        let row = find::<region::Entity>(w.db, "id", Kind::Region, &id).await?;
+        let gid = global_id(Kind::Region, row.id);
+        transaction!(w, |txn, journal, now| records::delete::<region::Entity>(
+            &txn,
+            journal,
+            &w.actor,
+            "region",
+            row,
+            expected_version,
+            None,
+            now
+        )
+        .await);
+        Ok(gid)
+    }
+
+    /// Deletes a party and its links (administrators). Deactivating (`updateParty`) keeps
+    /// its history readable and is usually what is meant.
+    async fn delete_party(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The party's id or code.")] id: ID,
+        #[graphql(desc = "The version you read.")] expected_version: Option<i32>,
+    ) -> Result<ID> {
+        let w = WriteContext::new(ctx).await?;
+        require_keeper(w.viewer, w.relations, Keeper::Admin)?;
+        let row = find::<party::Entity>(w.db, "id", Kind::Party, &id).await?;
+        let gid = global_id(Kind::Party, row.id);
+        transaction!(w, |txn, journal, now| records::delete::<party::Entity>(
+            &txn,
+            journal,
+            &w.actor,
+            "party",
+            row,
+            expected_version,
+            None,
+            now
+        )
+        .await);
+        Ok(gid)
+    }
+
     /// Creates a goal in an agenda (the RSO of its region as coordinator, or an administrator).
     async fn create_goal(
         &self,
