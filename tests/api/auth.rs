@@ -661,3 +661,48 @@ fn the_token_command_prints_only_a_token_that_the_service_accepts() {
         .unwrap();
     assert!(!unknown.status.success() && unknown.stdout.is_empty());
 }
+
+#[test]
+fn a_configuration_file_with_pem_and_jwks_keys_is_read_and_used() {
+    let config = AuthConfig::from_file(std::path::Path::new(&format!(
+        "{FIXTURES}/auth-config.yaml"
+    )))
+    .unwrap();
+    assert_eq!(config.anonymous, AnonymousAccess::Refuse);
+    let gemeente = json!({ "iss": "https://login.gemeente.example", "aud": "regiograaf", "organisatie": "gemeente-haarlem", "exp": now() + 60 });
+    let claims =
+        regiograaf::auth::token::verify(&config, &sign_partner(Algorithm::RS256, &gemeente))
+            .unwrap();
+    assert_eq!(claims.org, "gemeente-haarlem");
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("test-key".into());
+    let insurer = json!({ "iss": "https://idp.zorgverzekeraar.example", "aud": "regiograaf", "org": "vgz", "role": "editor", "exp": now() + 60 });
+    let token = jsonwebtoken::encode(
+        &header,
+        &insurer,
+        &EncodingKey::from_rsa_pem(&fixture("rsa-private.pem")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        regiograaf::auth::token::verify(&config, &token)
+            .unwrap()
+            .org,
+        "vgz"
+    );
+    // The gemeente's issuer has no HS256 key: a token signed with its public key as an HMAC
+    // secret is refused.
+    let forged = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &gemeente,
+        &EncodingKey::from_secret(&fixture("rsa-public.pem")),
+    )
+    .unwrap();
+    assert!(regiograaf::auth::token::verify(&config, &forged).is_err());
+    let broken = std::env::temp_dir().join(format!("auth-broken-{}.yaml", std::process::id()));
+    std::fs::write(&broken, "anonymous: public\nissuers:\n  - issuer: x\n    audience: y\n    keys:\n      - { hs256_secret: short }\n").unwrap();
+    let error = AuthConfig::from_file(&broken).err().unwrap();
+    assert!(
+        error.contains("issuers[0].keys[0]") && error.contains("32"),
+        "{error}"
+    );
+}
