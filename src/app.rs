@@ -23,6 +23,10 @@ pub struct Settings {
     pub seed: bool,
     /// The trusted issuers and what anonymous callers may do.
     pub auth: AuthConfig,
+    /// What one request may ask and how often.
+    pub limits: crate::limits::Limits,
+    /// Browser origins allowed to call the API.
+    pub cors_origins: Vec<String>,
 }
 
 /// A bound, ready service.
@@ -56,7 +60,11 @@ impl App {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let state = AppState {
-            schema: build_schema(db.conn.clone(), notifier),
+            schema: build_schema(db.conn.clone(), notifier.clone(), &settings.limits, true),
+            schema_anonymous: build_schema(db.conn.clone(), notifier, &settings.limits, false),
+            limits: std::sync::Arc::new(settings.limits.clone()),
+            rates: crate::limits::RateLimits::new(&settings.limits),
+            cors_origins: settings.cors_origins.clone(),
             db: db.conn.clone(),
             auth: std::sync::Arc::new(settings.auth.clone()),
         };
@@ -76,10 +84,13 @@ impl App {
 
     /// Serves until Ctrl-C or SIGTERM, letting in-flight requests finish.
     pub async fn run(self) -> Result<(), String> {
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| format!("server error: {e}"))
+        axum::serve(
+            self.listener,
+            router(self.state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))
     }
 }
 

@@ -43,6 +43,26 @@ pub enum Command {
         /// `refuse`; overrides the configuration file.
         #[arg(long, env = "REGIOGRAAF_ANONYMOUS", value_parser = ["public", "refuse"])]
         anonymous: Option<String>,
+        /// A browser origin allowed to call the API (a portal), e.g.
+        /// `https://portaal.example.nl`; repeat for several, or comma-separate in the variable.
+        #[arg(
+            long = "cors-origin",
+            env = "REGIOGRAAF_CORS_ORIGINS",
+            value_delimiter = ','
+        )]
+        cors_origins: Vec<String>,
+        /// Requests per minute per organisation (anonymous callers: per IP address).
+        #[arg(long, env = "REGIOGRAAF_RATE_PER_MINUTE", default_value_t = 1_200)]
+        rate_per_minute: u32,
+        /// Requests an organisation may send at once above its rate.
+        #[arg(long, env = "REGIOGRAAF_RATE_BURST", default_value_t = 200)]
+        rate_burst: u32,
+        /// Longest a request may run (`30s`, `1m`).
+        #[arg(long, env = "REGIOGRAAF_REQUEST_TIMEOUT", default_value = "30s")]
+        request_timeout: String,
+        /// Longest one SQL statement may run on PostgreSQL.
+        #[arg(long, env = "REGIOGRAAF_STATEMENT_TIMEOUT", default_value = "15s")]
+        statement_timeout: String,
     },
     /// Mint a development token (signed with the development issuer's secret) and print only
     /// the token, so that `$(regiograaf token --org gemeente-haarlem)` works.
@@ -83,6 +103,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
         no_seed: false,
         anonymous: None,
+        cors_origins: Vec::new(),
+        rate_per_minute: 1_200,
+        rate_burst: 200,
+        request_timeout: "30s".into(),
+        statement_timeout: "15s".into(),
     });
     let mut auth = auth_config(cli.auth_config.as_deref(), &cli.database_url)?;
     match command {
@@ -90,7 +115,22 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             listen,
             no_seed,
             anonymous,
+            cors_origins,
+            rate_per_minute,
+            rate_burst,
+            request_timeout,
+            statement_timeout,
         } => {
+            let duration = |flag: &str, text: &str| {
+                humantime::parse_duration(text).map_err(|e| format!("--{flag}: {e}"))
+            };
+            let limits = crate::limits::Limits {
+                requests_per_minute: rate_per_minute,
+                burst: rate_burst,
+                request_timeout: duration("request-timeout", &request_timeout)?,
+                statement_timeout: duration("statement-timeout", &statement_timeout)?,
+                ..Default::default()
+            };
             match anonymous.as_deref() {
                 Some("public") => auth.anonymous = AnonymousAccess::Public,
                 Some("refuse") => auth.anonymous = AnonymousAccess::Refuse,
@@ -107,6 +147,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 listen,
                 seed: !no_seed,
                 auth,
+                limits,
+                cors_origins,
             };
             let app = App::build(&settings).await?;
             let addr = app.local_addr();

@@ -32,8 +32,14 @@ pub struct Db {
     pub statements: StatementCounter,
 }
 
-/// Opens a pool on `url`; for an SQLite file, creates its directory first.
+/// Opens a pool on `url` with the default statement timeout.
 pub async fn connect(url: &str) -> AppResult<Db> {
+    connect_with(url, Duration::from_secs(15)).await
+}
+
+/// Opens a pool on `url`; for an SQLite file, creates its directory first. On PostgreSQL no
+/// statement runs longer than `statement_timeout`.
+pub async fn connect_with(url: &str, statement_timeout: Duration) -> AppResult<Db> {
     if let Some(path) = sqlite_file(url)
         && let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
@@ -50,6 +56,9 @@ pub async fn connect(url: &str) -> AppResult<Db> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
+    if url.starts_with("postgres") {
+        options.statement_timeout(statement_timeout);
+    }
     let mut conn = Database::connect(options).await?;
     let statements = StatementCounter::default();
     let counter = statements.0.clone();

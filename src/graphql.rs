@@ -19,17 +19,28 @@ pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::Subs
 
 /// Builds the schema over `db`. Per-request state (the DataLoaders) is added to each request
 /// by the HTTP handler, never shared between requests.
-pub fn build_schema(db: DatabaseConnection, notifier: crate::notify::Notifier) -> AppSchema {
-    Schema::build(
+pub fn build_schema(
+    db: DatabaseConnection,
+    notifier: crate::notify::Notifier,
+    limits: &crate::limits::Limits,
+    suggestions: bool,
+) -> AppSchema {
+    let builder = Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
         subscription::SubscriptionRoot,
     )
     .data(db)
     .data(notifier)
-    .limit_depth(16)
-    .limit_complexity(20_000)
-    .finish()
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity);
+    // Field suggestions ("did you mean ...?") map the schema for a prober: only callers with
+    // a token get them.
+    if suggestions {
+        builder.finish()
+    } else {
+        builder.disable_suggestions().finish()
+    }
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.

@@ -2,6 +2,7 @@
 
 mod graphiql;
 mod graphql_over_http;
+mod health;
 mod websocket;
 
 use axum::Router;
@@ -20,13 +21,24 @@ pub struct RequestId(pub String);
 /// What every handler needs: the schema, the database pool and the trusted issuers.
 #[derive(Clone)]
 pub struct AppState {
+    /// The schema for callers with a token.
     pub schema: AppSchema,
+    /// The same schema without field suggestions, for anonymous callers.
+    pub schema_anonymous: AppSchema,
+    /// What one request may ask.
+    pub limits: Arc<crate::limits::Limits>,
+    /// How often each organisation may ask.
+    pub rates: crate::limits::RateLimits,
+    /// Browser origins allowed to call the API (portals); empty: none.
+    pub cors_origins: Vec<String>,
     pub db: DatabaseConnection,
     pub auth: Arc<AuthConfig>,
 }
 
 /// The router of the service; tests call it in process or serve it on port 0.
 pub fn router(state: AppState) -> Router {
+    let body_limit = axum::extract::DefaultBodyLimit::max(state.limits.max_body_bytes);
+    let cors = cors(&state.cors_origins);
     Router::new()
         .route("/", get(graphiql::page))
         .route(
@@ -35,5 +47,27 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/graphql/ws", get(websocket::upgrade))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(health::ready))
         .with_state(state)
+        .layer(body_limit)
+        .layer(cors)
+        .layer(tower_http::compression::CompressionLayer::new())
+}
+
+/// CORS for the portals' origins: only the listed origins may call from a browser.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderValue, Method, header};
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("x-request-id"),
+        ])
 }

@@ -13,6 +13,7 @@
 //! - [`auth`]: tokens, trusted issuers and the caller ([`auth::Viewer`]).
 //! - [`policy`]: who may see what: the one declarative policy table.
 //! - [`write`]: every change, with its audit entry, change event and history.
+//! - [`limits`]: what one request may ask and how often an organisation may ask.
 //! - [`notify`]: waking subscribers across instances (PostgreSQL LISTEN/NOTIFY).
 //! - [`domain`]: the vocabularies (kinds, roles, statuses) shared by all of the above.
 //! - [`db`]: connecting, migrating, counting statements.
@@ -30,6 +31,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ids;
+pub mod limits;
 pub mod notify;
 pub mod policy;
 pub mod telemetry;

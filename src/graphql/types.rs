@@ -30,6 +30,10 @@ pub use theme::Theme;
 use super::loaders::Loaders;
 use async_graphql::Context;
 
+/// What a nested list counts for in a query's complexity: it may hold many rows, so its
+/// fields count this many times (`Limits::max_complexity`).
+pub const LIST_COST: usize = 10;
+
 /// The request's DataLoaders.
 pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
     ctx.data_unchecked::<Loaders>()

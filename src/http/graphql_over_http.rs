@@ -19,16 +19,19 @@
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, ServerError, Variables};
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
+use std::net::SocketAddr;
 
 use super::{AppState, RequestId};
 use crate::auth::{AnonymousAccess, Viewer, token};
 use crate::error::AppError;
 use crate::graphql::Loaders;
 use crate::graphql::batching::{Scheduler, drive};
+use crate::limits;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -140,9 +143,37 @@ fn params(mut object: Map<String, Value>) -> Result<Params, String> {
 }
 
 /// `POST /graphql`.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let message = format!(
+                "the request body is larger than {} bytes",
+                state.limits.max_body_bytes
+            );
+            return request_error(
+                media,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "REQUEST_TOO_LARGE",
+                &message,
+            );
+        }
+        Err(_) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the request body could not be read",
+            );
+        }
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -179,7 +210,16 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     match params(object) {
         Ok(params) => {
             let viewer = authenticate(&state, &headers, media).await;
-            execute(&state, media, params, false, viewer, request_id(&headers)).await
+            execute(
+                &state,
+                media,
+                params,
+                false,
+                viewer,
+                request_id(&headers),
+                peer.map(|p| p.0.0),
+            )
+            .await
         }
         Err(message) => request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     }
@@ -188,6 +228,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
 /// `GET /graphql?query=...&variables=...`: queries only.
 pub async fn get(
     State(state): State<AppState>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -220,7 +261,16 @@ pub async fn get(
     match params(object) {
         Ok(params) => {
             let viewer = authenticate(&state, &headers, media).await;
-            execute(&state, media, params, true, viewer, request_id(&headers)).await
+            execute(
+                &state,
+                media,
+                params,
+                true,
+                viewer,
+                request_id(&headers),
+                peer.map(|p| p.0.0),
+            )
+            .await
         }
         Err(message) => request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     }
@@ -254,6 +304,7 @@ async fn execute(
     is_get: bool,
     viewer: Result<Viewer, Response>,
     request_id: RequestId,
+    peer: Option<SocketAddr>,
 ) -> Response {
     let document = match async_graphql::parser::parse_query(&params.query) {
         Ok(document) => document,
@@ -262,6 +313,14 @@ async fn execute(
             return respond(media, media.request_error_status(), body);
         }
     };
+    if let Err(refusal) = limits::check_document(&state.limits, &params.query, &document) {
+        return request_error(
+            media,
+            media.request_error_status(),
+            refusal.code,
+            &refusal.message,
+        );
+    }
     if is_get {
         let operation = match &params.operation_name {
             Some(name) => document
@@ -302,12 +361,50 @@ async fn execute(
         Ok(viewer) => viewer,
         Err(response) => return response,
     };
+    // The budget is the organisation's; anonymous callers each have their own, by address.
+    let budget = match (&viewer.org, peer) {
+        (Some(org), _) => format!("org:{}", org.code),
+        (None, Some(peer)) => format!("ip:{}", peer.ip()),
+        (None, None) => "anonymous".to_string(),
+    };
+    if let Err(wait) = state.rates.check(&budget) {
+        let seconds = wait.as_secs() + 1;
+        let mut response = request_error(
+            media,
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            &format!("too many requests; retry in {seconds} s"),
+        );
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let schema = if viewer.org.is_some() {
+        &state.schema
+    } else {
+        &state.schema_anonymous
+    };
     let scheduler = Scheduler::default();
     let request = request
         .data(Loaders::new(&state.db, &scheduler))
         .data(viewer)
         .data(request_id);
-    let response = drive(scheduler, state.schema.execute(request)).await;
+    let response = match tokio::time::timeout(
+        state.limits.request_timeout,
+        drive(scheduler, schema.execute(request)),
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(_) => {
+            let message = format!(
+                "the request took longer than {:?} and was stopped",
+                state.limits.request_timeout
+            );
+            return request_error(media, StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT", &message);
+        }
+    };
     let request_failed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -350,7 +447,11 @@ fn error_json(error: ServerError, request_failed: bool) -> Value {
         .as_ref()
         .is_some_and(|e| e.get("code").is_some());
     if !has_code && let Value::Object(map) = &mut value {
-        let code = if request_failed || error.path.is_empty() {
+        let code = if error.message.contains("nested too deep") {
+            "DEPTH_LIMIT"
+        } else if error.message.contains("too complex") {
+            "COMPLEXITY_LIMIT"
+        } else if request_failed || error.path.is_empty() {
             "GRAPHQL_VALIDATION_FAILED"
         } else {
             "BAD_USER_INPUT"

@@ -1,7 +1,7 @@
 //! Starting the service for a test: a fresh database per test, cloned from a template that is
 //! migrated and loaded with the bundled agendas once per test run.
 
-use regiograaf::app::{App, Settings};
+pub use regiograaf::app::{App, Settings};
 use regiograaf::db::StatementCounter;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -145,13 +145,28 @@ impl TestApp {
         database_url: String,
         auth: regiograaf::auth::AuthConfig,
     ) -> TestApp {
-        regiograaf::telemetry::init();
         let settings = Settings {
-            database_url: database_url.clone(),
+            database_url,
             listen: "127.0.0.1:0".parse().unwrap(),
             seed: true,
             auth,
+            // Tests send many requests quickly, and deep queries: the rate and complexity
+            // limits have their own tests.
+            limits: regiograaf::limits::Limits {
+                requests_per_minute: 1_000_000,
+                burst: 100_000,
+                max_complexity: 10_000_000,
+                ..Default::default()
+            },
+            cors_origins: vec!["https://portaal.example.nl".into()],
         };
+        Self::spawn_settings(backend, settings).await
+    }
+
+    /// The service on port 0 with `settings` (its `listen` is ignored).
+    pub async fn spawn_settings(backend: Backend, settings: Settings) -> TestApp {
+        regiograaf::telemetry::init();
+        let database_url = settings.database_url.clone();
         let app = App::build(&settings).await.expect("the app starts");
         let url = format!("http://{}", app.local_addr());
         let statements = app.db.statements.clone();

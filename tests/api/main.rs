@@ -9,6 +9,7 @@ mod dataset;
 mod errors;
 mod http_audit;
 mod http_protocol;
+mod limits;
 mod paging;
 mod reads;
 mod records;

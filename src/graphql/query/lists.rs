@@ -232,6 +232,16 @@ pub struct GovernanceBodyFilter {
 #[derive(Default)]
 pub struct ListQuery;
 
+/// The cost of a page: its fields times the rows it may return, so that a query's
+/// complexity grows with what it can fetch (`Limits::max_complexity`).
+fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first
+        .or(last)
+        .unwrap_or(DEFAULT_PAGE_SIZE as i32)
+        .clamp(1, MAX_PAGE_SIZE as i32) as usize;
+    1 + rows * child_complexity
+}
+
 fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
 }
@@ -285,6 +295,7 @@ macro_rules! page_args {
 impl ListQuery {
     /// Regions, a page at a time.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn regions(
         &self,
         ctx: &Context<'_>,
@@ -332,6 +343,7 @@ impl ListQuery {
 
     /// Parties (organisations and categories), a page at a time.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn parties(
         &self,
         ctx: &Context<'_>,
@@ -411,6 +423,7 @@ impl ListQuery {
 
     /// Agendas (samenwerkingsagenda's and regioplannen), a page at a time.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn agendas(
         &self,
         ctx: &Context<'_>,
@@ -462,6 +475,7 @@ impl ListQuery {
 
     /// Themes, national and per agenda, a page at a time.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn themes(
         &self,
         ctx: &Context<'_>,
@@ -506,6 +520,7 @@ impl ListQuery {
 
     /// Goals (opgaven, doelen, ambities), a page at a time.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn goals(
         &self,
         ctx: &Context<'_>,
@@ -571,6 +586,7 @@ impl ListQuery {
 
     /// Indicators (figures and KPIs), a page at a time.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn indicators(
         &self,
         ctx: &Context<'_>,
@@ -628,6 +644,7 @@ impl ListQuery {
 
     /// Knelpunten (bottlenecks), a page at a time.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn bottlenecks(
         &self,
         ctx: &Context<'_>,
@@ -691,6 +708,7 @@ impl ListQuery {
 
     /// Initiatives, a page at a time: the list analysts and portals use most.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn initiatives(
         &self,
         ctx: &Context<'_>,
@@ -714,6 +732,7 @@ impl ListQuery {
 
     /// Milestones (steps and yearly actions), a page at a time.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn milestones(
         &self,
         ctx: &Context<'_>,
@@ -766,6 +785,7 @@ impl ListQuery {
 
     /// Governance bodies (overleggen), a page at a time.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn governance_bodies(
         &self,
         ctx: &Context<'_>,

@@ -65,6 +65,7 @@ impl LookupQuery {
     }
 
     /// Several records by their global ids, in the order asked; null where there is none.
+    #[graphql(complexity = "1 + ids.len() * child_complexity")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

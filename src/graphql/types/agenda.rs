@@ -1,5 +1,6 @@
 //! Agenda (samenwerkingsagenda, regioplan): what one region's parties agreed on.
 
+use super::LIST_COST;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::agenda;
@@ -84,12 +85,14 @@ impl Agenda {
     }
 
     /// The parties that signed the agenda.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn signatories(&self, ctx: &Context<'_>) -> Result<Vec<AgendaSignature>> {
         let links = rows(&loaders(ctx).signatories_of_agenda, self.0.id).await?;
         Ok(links.into_iter().map(AgendaSignature).collect())
     }
 
     /// The agenda's own themes (the national themes are shared; see `themes` at the root).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
         Ok(wrap_all(
             rows(&loaders(ctx).themes_of_agenda, self.0.id).await?,
@@ -97,6 +100,7 @@ impl Agenda {
     }
 
     /// The agenda's goals (opgaven, doelen, ambities), all levels.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         Ok(wrap_all(
             rows(&loaders(ctx).goals_of_agenda, self.0.id).await?,
@@ -104,12 +108,14 @@ impl Agenda {
     }
 
     /// The agenda's initiatives, including sub-initiatives.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
         let rows = rows(&loaders(ctx).initiatives_of_agenda, self.0.id).await?;
         Ok(wrap_all(crate::policy::visible(ctx, rows).await?))
     }
 
     /// The figures and KPIs of the agenda.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
         Ok(wrap_all(
             rows(&loaders(ctx).indicators_of_agenda, self.0.id).await?,
@@ -117,6 +123,7 @@ impl Agenda {
     }
 
     /// The knelpunten (bottlenecks) the agenda names.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn bottlenecks(&self, ctx: &Context<'_>) -> Result<Vec<Bottleneck>> {
         let rows = rows(&loaders(ctx).bottlenecks_of_agenda, self.0.id).await?;
         Ok(wrap_all(
@@ -125,6 +132,7 @@ impl Agenda {
     }
 
     /// The governance bodies (overleggen) that steer the agenda.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn governance_bodies(&self, ctx: &Context<'_>) -> Result<Vec<GovernanceBody>> {
         Ok(wrap_all(
             rows(&loaders(ctx).bodies_of_agenda, self.0.id).await?,

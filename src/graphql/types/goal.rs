@@ -1,6 +1,7 @@
 //! Goal (opgave, doel, ambitie) and what hangs under goals: indicators, knelpunten and
 //! milestones (werkagenda-acties).
 
+use super::LIST_COST;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{bottleneck, goal, indicator, milestone};
@@ -88,6 +89,7 @@ impl Goal {
     }
 
     /// The goals directly above this one (the opgaven a doel sits under).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn parents(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
         let links = rows(&l.parents_of_goal, self.0.id).await?;
@@ -97,6 +99,7 @@ impl Goal {
     }
 
     /// The goals directly under this one (the doelen of an opgave).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
         let links = rows(&l.children_of_goal, self.0.id).await?;
@@ -106,6 +109,7 @@ impl Goal {
     }
 
     /// The themes this goal serves.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
         let l = loaders(ctx);
         let links = rows(&l.themes_of_goal, self.0.id).await?;
@@ -115,6 +119,7 @@ impl Goal {
     }
 
     /// The initiatives that contribute to this goal ("Raakt doelen").
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
         let l = loaders(ctx);
         let links = rows(&l.initiatives_of_goal, self.0.id).await?;
@@ -122,6 +127,7 @@ impl Goal {
     }
 
     /// The figures and KPIs that measure this goal.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
         Ok(wrap_all(
             rows(&loaders(ctx).indicators_of_goal, self.0.id).await?,
@@ -129,6 +135,7 @@ impl Goal {
     }
 
     /// The knelpunten found under this goal.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn bottlenecks(&self, ctx: &Context<'_>) -> Result<Vec<Bottleneck>> {
         let rows = rows(&loaders(ctx).bottlenecks_of_goal, self.0.id).await?;
         Ok(wrap_all(
@@ -137,6 +144,7 @@ impl Goal {
     }
 
     /// The actions planned per year under this goal (werkagenda).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<Milestone>> {
         Ok(wrap_all(
             rows(&loaders(ctx).milestones_of_goal, self.0.id).await?,

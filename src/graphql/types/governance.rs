@@ -1,5 +1,6 @@
 //! Governance body (overleg): bestuurlijk overleg, stuurgroep, kernteam, themateam.
 
+use super::LIST_COST;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::governance_body;
@@ -63,6 +64,7 @@ impl GovernanceBody {
     }
 
     /// The member parties with their roles.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<BodyMembership>> {
         let links = rows(&loaders(ctx).members_of_body, self.0.id).await?;
         Ok(links.into_iter().map(BodyMembership).collect())

@@ -1,5 +1,6 @@
 //! Initiative (initiatief, project, actie, werkonderwerp): the work the parties do together.
 
+use super::LIST_COST;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::initiative;
@@ -148,6 +149,7 @@ impl Initiative {
     ///
     /// Guarded: rule PARTICIPANT (parties taking part in the initiative). Others get null and
     /// a FORBIDDEN error naming the rule.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn contacts(&self, ctx: &Context<'_>) -> Result<Option<Vec<Contact>>> {
         self.guard(ctx, "contacts").await?;
         Ok(Some(
@@ -186,6 +188,7 @@ impl Initiative {
     }
 
     /// The initiatives that are part of this one (deelprojecten).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn subinitiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
         let rows = rows(&loaders(ctx).subinitiatives_of_initiative, self.0.id).await?;
         Ok(wrap_all(policy::visible(ctx, rows).await?))
@@ -201,6 +204,7 @@ impl Initiative {
 
     /// The parties taking part, with their roles. Give `role` to keep one role (`LEAD` for
     /// the trekker).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn parties(
         &self,
         ctx: &Context<'_>,
@@ -213,6 +217,7 @@ impl Initiative {
     }
 
     /// The themes the initiative serves.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
         let l = loaders(ctx);
         let links = rows(&l.themes_of_initiative, self.0.id).await?;
@@ -222,6 +227,7 @@ impl Initiative {
     }
 
     /// The goals the initiative contributes to ("Raakt doelen: 1, 2, 6").
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
         let links = rows(&l.goals_of_initiative, self.0.id).await?;
@@ -231,6 +237,7 @@ impl Initiative {
     }
 
     /// The steps and yearly actions, in order.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<Milestone>> {
         let mut steps = rows(&loaders(ctx).milestones_of_initiative, self.0.id).await?;
         steps.sort_by_key(|m| (m.position, m.id));
@@ -238,6 +245,7 @@ impl Initiative {
     }
 
     /// The status changes, oldest first, with who reported them and when they took effect.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn status_history(&self, ctx: &Context<'_>) -> Result<Vec<StatusChange>> {
         let mut changes = rows(&loaders(ctx).history_of_initiative, self.0.id).await?;
         changes.retain(|c| c.field == "status");
@@ -263,6 +271,7 @@ impl Initiative {
     ///
     /// Guarded: rule PARTICIPANT (parties taking part in the initiative), like
     /// `progressNotes`. Others get null and a FORBIDDEN error naming the rule.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn progress_history(&self, ctx: &Context<'_>) -> Result<Option<Vec<StatusChange>>> {
         self.guard(ctx, "progressHistory").await?;
         let mut changes = rows(&loaders(ctx).history_of_initiative, self.0.id).await?;
@@ -272,6 +281,7 @@ impl Initiative {
     }
 
     /// The knelpunten found in this initiative.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn bottlenecks(&self, ctx: &Context<'_>) -> Result<Vec<Bottleneck>> {
         Ok(wrap_all(
             rows(&loaders(ctx).bottlenecks_of_initiative, self.0.id).await?,

@@ -1,5 +1,6 @@
 //! Party (partij): one organisation, or a category of organisations.
 
+use super::LIST_COST;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::party;
@@ -74,6 +75,7 @@ impl Party {
     }
 
     /// For a collective or network: its member parties.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<Party>> {
         let l = loaders(ctx);
         let links = rows(&l.members_of_collective, self.0.id).await?;
@@ -82,6 +84,7 @@ impl Party {
     }
 
     /// The collectives and networks this party is a member of.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn member_of(&self, ctx: &Context<'_>) -> Result<Vec<Party>> {
         let l = loaders(ctx);
         let links = rows(&l.collectives_of_member, self.0.id).await?;
@@ -90,6 +93,7 @@ impl Party {
     }
 
     /// The regions this party belongs to, with its role in each. Give `role` to keep one role.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn regions(
         &self,
         ctx: &Context<'_>,
@@ -101,6 +105,7 @@ impl Party {
 
     /// The initiatives this party takes part in directly, with its role in each. Give `role`
     /// to keep one role (`LEAD` for the initiatives it leads).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn initiatives(
         &self,
         ctx: &Context<'_>,
@@ -116,12 +121,14 @@ impl Party {
     }
 
     /// The agendas this party signed.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn signed_agendas(&self, ctx: &Context<'_>) -> Result<Vec<AgendaSignature>> {
         let links = rows(&loaders(ctx).signed_by_party, self.0.id).await?;
         Ok(links.into_iter().map(AgendaSignature).collect())
     }
 
     /// The governance bodies this party sits in.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn governance_bodies(&self, ctx: &Context<'_>) -> Result<Vec<BodyMembership>> {
         let links = rows(&loaders(ctx).bodies_of_party, self.0.id).await?;
         Ok(links.into_iter().map(BodyMembership).collect())

@@ -1,5 +1,6 @@
 //! Region (regio): an area of one kind; regions overlap and nest.
 
+use super::LIST_COST;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::region;
@@ -59,6 +60,7 @@ impl Region {
     }
 
     /// The regions that are part of this one.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn subregions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
         Ok(wrap_all(
             rows(&loaders(ctx).subregions_of_region, self.0.id).await?,
@@ -67,6 +69,7 @@ impl Region {
 
     /// The parties of this region with their role in it (member gemeente, insurer, care
     /// office, GGD, RSO). Give `role` to keep one role.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn parties(
         &self,
         ctx: &Context<'_>,
@@ -77,6 +80,7 @@ impl Region {
     }
 
     /// The agendas (samenwerkingsagenda, regioplan) of this region.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn agendas(&self, ctx: &Context<'_>) -> Result<Vec<Agenda>> {
         Ok(wrap_all(
             rows(&loaders(ctx).agendas_of_region, self.0.id).await?,

@@ -1,5 +1,6 @@
 //! Theme (thema): national headline themes shared by all agendas, and agendas' own themes.
 
+use super::LIST_COST;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::theme;
@@ -61,6 +62,7 @@ impl Theme {
     }
 
     /// The themes directly under this one.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn subthemes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
         Ok(wrap_all(
             rows(&loaders(ctx).subthemes_of_theme, self.0.id).await?,
@@ -76,6 +78,7 @@ impl Theme {
     }
 
     /// The goals that serve this theme directly (not through sub-themes).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
         let links = rows(&l.goals_of_theme, self.0.id).await?;
@@ -86,6 +89,7 @@ impl Theme {
 
     /// The initiatives that serve this theme directly. To include sub-themes, use
     /// `initiatives(filter: {theme: ...})` at the root.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
         let l = loaders(ctx);
         let links = rows(&l.initiatives_of_theme, self.0.id).await?;

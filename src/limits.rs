@@ -1,0 +1,208 @@
+//! Protection: what one request may ask, and how often an organisation may ask.
+//!
+//! Every limit refuses with its own `extensions.code`, before anything is executed where it
+//! can be: document size, aliases, root fields and directives are counted on the parsed
+//! document; depth and complexity (a cost per field, lists multiplied by their page size)
+//! by async-graphql's validation; the body size by the HTTP layer; the time by a timeout
+//! around execution (and a statement timeout in PostgreSQL). Rates are kept per
+//! organisation (anonymous callers per IP address) in this instance: with several instances
+//! behind a load balancer each keeps its own budget, so the effective budget is the per-
+//! instance budget times the instances a client's requests reach (see the README).
+
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The limits of the service, with their defaults.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Deepest nesting of fields (`DEPTH_LIMIT`). Default 12.
+    pub max_depth: usize,
+    /// Highest cost: one per field, lists multiplied by their page size (`COMPLEXITY_LIMIT`).
+    /// Default 100,000.
+    pub max_complexity: usize,
+    /// Most aliased fields in a document (`ALIAS_LIMIT`). Default 30.
+    pub max_aliases: usize,
+    /// Most fields at the root of an operation (`ROOT_FIELD_LIMIT`). Default 15.
+    pub max_root_fields: usize,
+    /// Most directives in a document (`DIRECTIVE_LIMIT`). Default 20.
+    pub max_directives: usize,
+    /// Largest document, in bytes (`DOCUMENT_TOO_LARGE`). Default 32 KiB.
+    pub max_document_bytes: usize,
+    /// Largest request body, in bytes (`REQUEST_TOO_LARGE`, HTTP 413). Default 8 MiB: a sync
+    /// of 10,000 items fits.
+    pub max_body_bytes: usize,
+    /// Longest a request may run (`TIMEOUT`, HTTP 503). Default 30 s.
+    pub request_timeout: Duration,
+    /// Longest one SQL statement may run on PostgreSQL. Default 15 s.
+    pub statement_timeout: Duration,
+    /// Requests per minute per organisation (anonymous callers: per IP address)
+    /// (`RATE_LIMITED`, HTTP 429 with Retry-After). Default 1,200.
+    pub requests_per_minute: u32,
+    /// Requests an organisation may send at once above its rate. Default 200.
+    pub burst: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 12,
+            max_complexity: 100_000,
+            max_aliases: 30,
+            max_root_fields: 15,
+            max_directives: 20,
+            max_document_bytes: 32 * 1024,
+            max_body_bytes: 8 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            statement_timeout: Duration::from_secs(15),
+            requests_per_minute: 1_200,
+            burst: 200,
+        }
+    }
+}
+
+/// A refused request: its code and message.
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn refuse(code: &'static str, message: String) -> Refusal {
+    Refusal { code, message }
+}
+
+/// Counts what the document asks for before anything runs.
+pub fn check_document(
+    limits: &Limits,
+    text: &str,
+    document: &ExecutableDocument,
+) -> Result<(), Refusal> {
+    if text.len() > limits.max_document_bytes {
+        return Err(refuse(
+            "DOCUMENT_TOO_LARGE",
+            format!(
+                "the document has {} bytes; at most {}",
+                text.len(),
+                limits.max_document_bytes
+            ),
+        ));
+    }
+    let mut counts = Counts::default();
+    for (_, operation) in document.operations.iter() {
+        counts.directives += operation.node.directives.len();
+        let root = root_fields(&operation.node.selection_set.node, document, 0);
+        if root > limits.max_root_fields {
+            return Err(refuse(
+                "ROOT_FIELD_LIMIT",
+                format!(
+                    "an operation asks for {root} root fields; at most {}",
+                    limits.max_root_fields
+                ),
+            ));
+        }
+        counts.walk(&operation.node.selection_set.node);
+    }
+    for fragment in document.fragments.values() {
+        counts.directives += fragment.node.directives.len();
+        counts.walk(&fragment.node.selection_set.node);
+    }
+    if counts.aliases > limits.max_aliases {
+        return Err(refuse(
+            "ALIAS_LIMIT",
+            format!(
+                "the document has {} aliases; at most {}",
+                counts.aliases, limits.max_aliases
+            ),
+        ));
+    }
+    if counts.directives > limits.max_directives {
+        return Err(refuse(
+            "DIRECTIVE_LIMIT",
+            format!(
+                "the document has {} directives; at most {}",
+                counts.directives, limits.max_directives
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Counts {
+    aliases: usize,
+    directives: usize,
+}
+
+impl Counts {
+    fn walk(&mut self, set: &SelectionSet) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    self.aliases += usize::from(field.node.alias.is_some());
+                    self.directives += field.node.directives.len();
+                    self.walk(&field.node.selection_set.node);
+                }
+                Selection::InlineFragment(inline) => {
+                    self.directives += inline.node.directives.len();
+                    self.walk(&inline.node.selection_set.node);
+                }
+                Selection::FragmentSpread(spread) => {
+                    self.directives += spread.node.directives.len()
+                }
+            }
+        }
+    }
+}
+
+/// The fields at the root of a selection, through fragments (which cannot nest deeper than
+/// the document has fragments).
+fn root_fields(set: &SelectionSet, document: &ExecutableDocument, depth: usize) -> usize {
+    if depth > document.fragments.len() {
+        return 0;
+    }
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(inline) => {
+                root_fields(&inline.node.selection_set.node, document, depth + 1)
+            }
+            Selection::FragmentSpread(spread) => document
+                .fragments
+                .get(&spread.node.fragment_name.node)
+                .map_or(0, |f| {
+                    root_fields(&f.node.selection_set.node, document, depth + 1)
+                }),
+        })
+        .sum()
+}
+
+/// Per-organisation request budgets of this instance.
+#[derive(Clone)]
+pub struct RateLimits {
+    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+impl RateLimits {
+    /// Budgets of `limits.requests_per_minute`, with `limits.burst` at once.
+    pub fn new(limits: &Limits) -> Self {
+        let per_minute =
+            NonZeroU32::new(limits.requests_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        RateLimits {
+            limiter: Arc::new(DefaultKeyedRateLimiter::keyed(
+                Quota::per_minute(per_minute).allow_burst(burst),
+            )),
+        }
+    }
+
+    /// Takes one request from `key`'s budget; the error is how long to wait.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        self.limiter
+            .check_key(&key.to_string())
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}

@@ -1,0 +1,212 @@
+//! Protection: each limit refuses an over-limit request with its own code while a normal
+//! request passes; one organisation's burst is throttled while another is served.
+
+use crate::auth::token;
+use crate::helpers::{Backend, Settings, TestApp, first_code, seeded_database};
+use regiograaf::limits::Limits;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn post(app: &TestApp, token: Option<&str>, body: String) -> (u16, Value, Option<String>) {
+    let mut request = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .header("content-type", "application/json");
+    if let Some(t) = token {
+        request = request.header("authorization", format!("Bearer {t}"));
+    }
+    let response = request.body(body).send().await.unwrap();
+    let status = response.status().as_u16();
+    let retry = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, response.json().await.unwrap_or(Value::Null), retry)
+}
+
+fn body(query: &str) -> String {
+    json!({ "query": query }).to_string()
+}
+
+async fn app_with(limits: Limits) -> TestApp {
+    let settings = Settings {
+        database_url: seeded_database(Backend::Sqlite).await,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        seed: true,
+        auth: regiograaf::auth::AuthConfig::development(),
+        limits,
+        cors_origins: vec!["https://portaal.example.nl".into()],
+    };
+    TestApp::spawn_settings(Backend::Sqlite, settings).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_limit_refuses_with_its_own_code_while_a_normal_request_passes() {
+    let app = app_with(Limits {
+        requests_per_minute: 1_000_000,
+        burst: 100_000,
+        ..Default::default()
+    })
+    .await;
+    let normal = "{ initiatives(first: 20) { nodes { code parties { party { name } } } } }";
+    let (status, answer, _) = post(&app, None, body(normal)).await;
+    assert_eq!(status, 200);
+    assert!(answer.get("errors").is_none(), "{answer}");
+    let limits = Limits::default();
+    let levels = limits.max_depth;
+    let deep = format!(
+        "{{ initiative(ref: \"x\") {{ {}code{} }} }}",
+        "parent { ".repeat(levels),
+        " }".repeat(levels)
+    );
+    let aliases = format!(
+        "{{ agendas {{ nodes {{ {} }} }} }}",
+        (0..limits.max_aliases + 1)
+            .map(|i| format!("a{i}: code"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let roots = format!(
+        "{{ {} }}",
+        (0..limits.max_root_fields + 1)
+            .map(|i| if i == 0 {
+                "agendas { totalCount }".to_string()
+            } else {
+                "__typename".to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let directives = format!(
+        "{{ agendas {{ totalCount {} }} }}",
+        (0..limits.max_directives + 1)
+            .map(|_| "@include(if: true)")
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let complex = "{ initiatives(first: 500) { nodes { parties { party { initiatives { initiative { parties { party { code } } } } } } } } }".to_string();
+    let huge = format!(
+        "{{ agendas {{ totalCount }} }} # {}",
+        "x".repeat(limits.max_document_bytes)
+    );
+    let cases = [
+        ("DEPTH_LIMIT", deep),
+        ("ALIAS_LIMIT", aliases),
+        ("ROOT_FIELD_LIMIT", roots),
+        ("DIRECTIVE_LIMIT", directives),
+        ("COMPLEXITY_LIMIT", complex),
+        ("DOCUMENT_TOO_LARGE", huge),
+    ];
+    for (code, query) in cases {
+        let (_, answer, _) = post(&app, None, body(&query)).await;
+        assert_eq!(first_code(&answer), code, "{answer}");
+    }
+    let too_big = json!({ "query": "{ __typename }", "variables": { "pad": "x".repeat(limits.max_body_bytes) } }).to_string();
+    let (status, answer, _) = post(&app, None, too_big).await;
+    assert_eq!((status, first_code(&answer)), (413, "REQUEST_TOO_LARGE"));
+    let (status, _, _) = post(&app, None, body(normal)).await;
+    assert_eq!(status, 200, "normal requests still pass");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_from_one_organisation_is_throttled_while_another_is_served() {
+    let app = app_with(Limits {
+        requests_per_minute: 60,
+        burst: 5,
+        ..Default::default()
+    })
+    .await;
+    let busy = token("zilveren-kruis", "viewer");
+    let calm = token("vgz", "viewer");
+    let mut throttled = None;
+    for _ in 0..10 {
+        let (status, answer, retry) = post(&app, Some(&busy), body("{ me { role } }")).await;
+        if status == 429 {
+            throttled = Some((answer, retry));
+            break;
+        }
+    }
+    let (answer, retry) = throttled.expect("the sixth request of the burst is refused");
+    assert_eq!(first_code(&answer), "RATE_LIMITED");
+    assert!(
+        retry.unwrap().parse::<u64>().unwrap() >= 1,
+        "Retry-After says when"
+    );
+    let (status, _, _) = post(&app, Some(&calm), body("{ me { role } }")).await;
+    assert_eq!(status, 200, "another organisation is served");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_request_is_stopped_by_the_timeout() {
+    let app = app_with(Limits {
+        request_timeout: Duration::from_millis(1),
+        ..Default::default()
+    })
+    .await;
+    let (status, answer, _) = post(
+        &app,
+        None,
+        body("{ initiatives(first: 300) { nodes { title agenda { title } } } }"),
+    )
+    .await;
+    assert_eq!((status, first_code(&answer)), (503, "TIMEOUT"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_compression_and_cors_work() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.url))
+        .header("origin", "https://portaal.example.nl")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "https://portaal.example.nl"
+    );
+    let stranger = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.url))
+        .header("origin", "https://elders.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        stranger
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let gzip = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .header("content-type", "application/json")
+        .header("accept-encoding", "gzip")
+        .body(body(
+            "{ initiatives(first: 100) { nodes { title summary } } }",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gzip.headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
+}
