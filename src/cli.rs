@@ -24,6 +24,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "REGIOGRAAF_AUTH_CONFIG")]
     pub auth_config: Option<PathBuf>,
 
+    /// Log lines as `text` or `json` (one object per line); `RUST_LOG` sets the level.
+    #[arg(long, global = true, env = "REGIOGRAAF_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

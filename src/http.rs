@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(websocket::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(health::ready))
+        .route("/metrics", get(health::metrics))
         .with_state(state)
         .layer(body_limit)
         .layer(cors)

@@ -14,6 +14,7 @@
 //! - [`policy`]: who may see what: the one declarative policy table.
 //! - [`write`]: every change, with its audit entry, change event and history.
 //! - [`limits`]: what one request may ask and how often an organisation may ask.
+//! - [`metrics`]: Prometheus metrics.
 //! - [`notify`]: waking subscribers across instances (PostgreSQL LISTEN/NOTIFY).
 //! - [`domain`]: the vocabularies (kinds, roles, statuses) shared by all of the above.
 //! - [`db`]: connecting, migrating, counting statements.
@@ -32,6 +33,7 @@ pub mod graphql;
 pub mod http;
 pub mod ids;
 pub mod limits;
+pub mod metrics;
 pub mod notify;
 pub mod policy;
 pub mod telemetry;

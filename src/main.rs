@@ -4,8 +4,8 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    regiograaf::telemetry::init();
     let cli = regiograaf::cli::Cli::parse();
+    regiograaf::telemetry::init_with(cli.log_format == "json");
     match regiograaf::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(message) => {

@@ -32,6 +32,7 @@ use crate::error::AppError;
 use crate::graphql::Loaders;
 use crate::graphql::batching::{Scheduler, drive};
 use crate::limits;
+use tracing::Instrument;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -90,6 +91,7 @@ fn negotiate(headers: &HeaderMap) -> Option<Media> {
 
 /// A response that is only errors, with `code` in each error's extensions.
 fn request_error(media: Media, status: StatusCode, code: &str, message: &str) -> Response {
+    crate::metrics::refused(code);
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     respond(media, status, body)
 }
@@ -344,7 +346,7 @@ async fn execute(
         }
     }
     let mut request = Request::new(params.query);
-    if let Some(name) = params.operation_name {
+    if let Some(name) = params.operation_name.clone() {
         request = request.operation_name(name);
     }
     if let Some(variables) = params.variables {
@@ -385,6 +387,23 @@ async fn execute(
     } else {
         &state.schema_anonymous
     };
+    let organisation = viewer
+        .org
+        .as_ref()
+        .map_or_else(|| "anonymous".to_string(), |o| o.code.clone());
+    let operation = params
+        .operation_name
+        .clone()
+        .or_else(|| {
+            document
+                .operations
+                .iter()
+                .next()
+                .and_then(|(name, _)| name.map(|n| n.to_string()))
+        })
+        .unwrap_or_else(|| "anonymous".to_string());
+    let span = tracing::info_span!("request", id = %request_id.0, operation = %operation, organisation = %organisation);
+    let started = std::time::Instant::now();
     let scheduler = Scheduler::default();
     let request = request
         .data(Loaders::new(&state.db, &scheduler))
@@ -392,7 +411,7 @@ async fn execute(
         .data(request_id);
     let response = match tokio::time::timeout(
         state.limits.request_timeout,
-        drive(scheduler, schema.execute(request)),
+        drive(scheduler, schema.execute(request)).instrument(span.clone()),
     )
     .await
     {
@@ -413,6 +432,19 @@ async fn execute(
         .into_iter()
         .map(|e| error_json(e, request_failed))
         .collect();
+    let codes: Vec<String> = errors
+        .iter()
+        .filter_map(|e| e["extensions"]["code"].as_str().map(str::to_string))
+        .collect();
+    let elapsed = started.elapsed();
+    crate::metrics::request(&operation, &organisation, elapsed, &codes);
+    span.in_scope(|| {
+        tracing::info!(
+            elapsed_ms = elapsed.as_millis() as u64,
+            errors = codes.len(),
+            "graphql request"
+        )
+    });
     let mut body = Map::new();
     if !request_failed {
         body.insert(

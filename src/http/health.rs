@@ -1,5 +1,6 @@
-//! `/healthz` (the process is alive) and `/readyz` (it can serve: the database answers and
-//! its migrations are current), for load balancers and orchestrators.
+//! `/healthz` (the process is alive), `/readyz` (it can serve: the database answers and its
+//! migrations are current) and `/metrics` (Prometheus), for load balancers, orchestrators
+//! and monitoring.
 
 use axum::Json;
 use axum::extract::State;
@@ -29,4 +30,17 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             Json(json!({ "status": "unavailable", "database": "unreachable" })),
         ),
     }
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(
+    State(state): State<AppState>,
+) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::render(&state.db),
+    )
 }

@@ -210,3 +210,83 @@ async fn readiness_compression_and_cors_work() {
         Some("gzip")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_by_operation_organisation_and_error_code() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let token = token("zilveren-kruis", "viewer");
+    post(
+        &app,
+        Some(&token),
+        body("query PortaalHome { agendas { totalCount } }"),
+    )
+    .await;
+    post(&app, None, body("{ node(id: \"nope\") { id } }")).await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "regiograaf_requests_total{operation=\"PortaalHome\",organisation=\"zilveren-kruis\"}"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("regiograaf_errors_total{code=\"BAD_USER_INPUT\"}"));
+    assert!(text.contains("regiograaf_request_duration_seconds_bucket"));
+    assert!(text.contains("regiograaf_db_pool_connections{state=\"open\"}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database_down_and_up_again() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let ready = || async {
+        app.client
+            .get(format!("{}/readyz", app.url))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(ready().await, 200);
+    let name = app.database_url.rsplit('/').next().unwrap().to_string();
+    let admin = sea_orm::Database::connect(crate::helpers::postgres_admin_url())
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(ready().await, 503, "not ready while the database is away");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "and it says so quickly"
+    );
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let mut back = false;
+    for _ in 0..50 {
+        if ready().await == 200 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "ready again by itself");
+}
