@@ -24,6 +24,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "REGIOGRAAF_AUTH_CONFIG")]
     pub auth_config: Option<PathBuf>,
 
+    /// A YAML file with settings (see src/config.rs); flags and variables override it.
+    #[arg(long, global = true, env = "REGIOGRAAF_CONFIG")]
+    pub config: Option<PathBuf>,
+
     /// Log lines as `text` or `json` (one object per line); `RUST_LOG` sets the level.
     #[arg(long, global = true, env = "REGIOGRAAF_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
@@ -101,9 +105,98 @@ pub enum Command {
     },
 }
 
-/// Runs a parsed command line; the error is printed to standard error.
-pub async fn run(cli: Cli) -> Result<(), String> {
-    let command = cli.command.unwrap_or(Command::Serve {
+impl Cli {
+    /// Parses the command line, then takes from the configuration file every setting that
+    /// neither a flag nor a variable gave.
+    pub fn load() -> Result<Cli, String> {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut matches = Cli::command().get_matches();
+        if matches.subcommand().is_none() {
+            // No command means `serve`: parse again with it, so that its variables
+            // (REGIOGRAAF_LISTEN, ...) are read too.
+            let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+            args.push("serve".into());
+            matches = Cli::command().get_matches_from(args);
+        }
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+        if cli.command.is_none() {
+            cli.command = Some(default_serve());
+        }
+        let Some(path) = cli.config.clone() else {
+            return Ok(cli);
+        };
+        let file = crate::config::read(&path)?;
+        let given = |m: Option<&clap::ArgMatches>, id: &str| {
+            m.and_then(|m| m.value_source(id)).is_some_and(|s| {
+                matches!(
+                    s,
+                    clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable
+                )
+            })
+        };
+        let from_file = |m: Option<&clap::ArgMatches>, id: &str| {
+            if given(m, id) {
+                None
+            } else {
+                file.get(id).cloned()
+            }
+        };
+        let top = Some(&matches);
+        if let Some(v) = from_file(top, "database_url") {
+            cli.database_url = v;
+        }
+        if let Some(v) = from_file(top, "auth_config") {
+            cli.auth_config = Some(PathBuf::from(v));
+        }
+        if let Some(v) = from_file(top, "log_format") {
+            cli.log_format = v;
+        }
+        let serve = matches.subcommand_matches("serve");
+        if let Some(Command::Serve {
+            listen,
+            anonymous,
+            cors_origins,
+            rate_per_minute,
+            rate_burst,
+            request_timeout,
+            statement_timeout,
+            ..
+        }) = &mut cli.command
+        {
+            let bad = |key: &str, v: &str| format!("{}: `{key}: {v}` is not valid", path.display());
+            if let Some(v) = from_file(serve, "listen") {
+                *listen = v.parse().map_err(|_| bad("listen", &v))?;
+            }
+            if let Some(v) = from_file(serve, "anonymous") {
+                *anonymous = Some(v);
+            }
+            if let Some(v) = from_file(serve, "cors_origins") {
+                *cors_origins = v
+                    .split(',')
+                    .map(|o| o.trim().to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect();
+            }
+            if let Some(v) = from_file(serve, "rate_per_minute") {
+                *rate_per_minute = v.parse().map_err(|_| bad("rate_per_minute", &v))?;
+            }
+            if let Some(v) = from_file(serve, "rate_burst") {
+                *rate_burst = v.parse().map_err(|_| bad("rate_burst", &v))?;
+            }
+            if let Some(v) = from_file(serve, "request_timeout") {
+                *request_timeout = v;
+            }
+            if let Some(v) = from_file(serve, "statement_timeout") {
+                *statement_timeout = v;
+            }
+        }
+        Ok(cli)
+    }
+}
+
+/// `serve` with its defaults, for a command line without a command.
+fn default_serve() -> Command {
+    Command::Serve {
         listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
         no_seed: false,
         anonymous: None,
@@ -112,7 +205,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         rate_burst: 200,
         request_timeout: "30s".into(),
         statement_timeout: "15s".into(),
-    });
+    }
+}
+
+/// Runs a parsed command line; the error is printed to standard error.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let command = cli.command.unwrap_or_else(default_serve);
     let mut auth = auth_config(cli.auth_config.as_deref(), &cli.database_url)?;
     match command {
         Command::Serve {

@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //! - [`cli`]: the command line (`serve`, `migrate`, `schema`, `import`, `export`).
+//! - [`config`]: the optional configuration file.
 //! - [`app`]: builds the application from its settings: database, schema, router.
 //! - [`http`]: the axum router and the GraphQL-over-HTTP handler.
 //! - [`graphql`]: the schema: API types, query roots, DataLoaders, paging, filters.
@@ -25,6 +26,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod config;
 pub mod dataset;
 pub mod db;
 pub mod domain;

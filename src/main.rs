@@ -1,10 +1,14 @@
 //! The `regiograaf` command: see `regiograaf --help`.
 
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = regiograaf::cli::Cli::parse();
+    let cli = match regiograaf::cli::Cli::load() {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     regiograaf::telemetry::init_with(cli.log_format == "json");
     match regiograaf::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -290,3 +290,52 @@ async fn readiness_follows_the_database_down_and_up_again() {
     }
     assert!(back, "ready again by itself");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_file_sets_what_flags_and_variables_do_not() {
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (from_file, from_env) = (free(), free());
+    let dir = std::env::temp_dir().join(format!("regiograaf-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("regiograaf.yaml");
+    let database = format!("sqlite://{}?mode=rwc", dir.join("c.sqlite").display());
+    std::fs::write(
+        &config,
+        format!("database_url: \"{database}\"\nlisten: 127.0.0.1:{from_file}\nlog_format: json\n"),
+    )
+    .unwrap();
+    let answers = |port: u16| async move {
+        for _ in 0..100 {
+            if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+                .await
+                .is_ok()
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    };
+    for (env, port) in [(None, from_file), (Some(from_env), from_env)] {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_regiograaf"));
+        command
+            .arg("--config")
+            .arg(&config)
+            .env_remove("REGIOGRAAF_LISTEN")
+            .env("RUST_LOG", "error");
+        if let Some(p) = env {
+            command.env("REGIOGRAAF_LISTEN", format!("127.0.0.1:{p}"));
+        }
+        let mut child = command.spawn().unwrap();
+        let ok = answers(port).await;
+        child.kill().ok();
+        child.wait().ok();
+        assert!(ok, "listening on {port} (variable {env:?} over the file)");
+    }
+}
