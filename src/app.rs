@@ -66,6 +66,7 @@ impl App {
             limits: std::sync::Arc::new(settings.limits.clone()),
             rates: crate::limits::RateLimits::new(&settings.limits),
             cors_origins: settings.cors_origins.clone(),
+            operations: crate::operations::Operations::default(),
             db: db.conn.clone(),
             auth: std::sync::Arc::new(settings.auth.clone()),
         };

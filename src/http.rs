@@ -29,6 +29,8 @@ pub struct AppState {
     pub limits: Arc<crate::limits::Limits>,
     /// How often each organisation may ask.
     pub rates: crate::limits::RateLimits,
+    /// The persisted operations (automatic persisted queries).
+    pub operations: crate::operations::Operations,
     /// Browser origins allowed to call the API (portals); empty: none.
     pub cors_origins: Vec<String>,
     pub db: DatabaseConnection,

@@ -16,6 +16,7 @@
 //! - [`write`]: every change, with its audit entry, change event and history.
 //! - [`limits`]: what one request may ask and how often an organisation may ask.
 //! - [`metrics`]: Prometheus metrics.
+//! - [`operations`]: persisted operations and per-organisation allow-lists.
 //! - [`notify`]: waking subscribers across instances (PostgreSQL LISTEN/NOTIFY).
 //! - [`domain`]: the vocabularies (kinds, roles, statuses) shared by all of the above.
 //! - [`db`]: connecting, migrating, counting statements.
@@ -37,6 +38,7 @@ pub mod ids;
 pub mod limits;
 pub mod metrics;
 pub mod notify;
+pub mod operations;
 pub mod policy;
 pub mod telemetry;
 pub mod write;

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod common;
 mod m20261123_000001_initial;
 mod m20261123_000002_writes;
+mod m20261123_000003_operations;
 
 /// The ordered list of steps `regiograaf migrate` applies.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261123_000002_writes::Migration),
+            Box::new(m20261123_000003_operations::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! The mutation root: every write, each in one transaction.
 
 mod initiatives;
+mod operations;
 mod records;
 mod sync;
 
@@ -13,4 +14,5 @@ pub struct Mutation(
     records::RecordMutation,
     records::LinkMutation,
     sync::SyncMutation,
+    operations::OperationMutation,
 );

@@ -111,7 +111,8 @@ fn not_acceptable() -> Response {
 
 /// The parameters of a GraphQL-over-HTTP request, checked.
 struct Params {
-    query: String,
+    /// The document; absent when the client sends only a persisted operation's hash.
+    query: Option<String>,
     operation_name: Option<String>,
     variables: Option<Map<String, Value>>,
     extensions: Option<Map<String, Value>>,
@@ -119,9 +120,14 @@ struct Params {
 
 /// Reads and checks the parameters; the error is the message for a `BAD_REQUEST`.
 fn params(mut object: Map<String, Value>) -> Result<Params, String> {
+    let persisted = object
+        .get("extensions")
+        .and_then(|e| e.get("persistedQuery"))
+        .is_some();
     let query = match object.remove("query") {
-        Some(Value::String(q)) => q,
+        Some(Value::String(q)) => Some(q),
         Some(_) => return Err("`query` must be a string".into()),
+        None if persisted => None,
         None => return Err("the request has no `query`".into()),
     };
     let operation_name = match object.remove("operationName") {
@@ -302,20 +308,68 @@ fn is_json_utf8(content_type: &str) -> bool {
 async fn execute(
     state: &AppState,
     media: Media,
-    params: Params,
+    mut params: Params,
     is_get: bool,
     viewer: Result<Viewer, Response>,
     request_id: RequestId,
     peer: Option<SocketAddr>,
 ) -> Response {
-    let document = match async_graphql::parser::parse_query(&params.query) {
+    // Automatic persisted queries: a hash alone names a stored document; a hash with its
+    // document stores it.
+    let persisted = params
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("persistedQuery"))
+        .and_then(|p| p.get("sha256Hash"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let text = match (params.query.take(), persisted) {
+        (Some(text), Some(hash)) => {
+            if crate::operations::hash(&text) != hash {
+                return request_error(
+                    media,
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "the persistedQuery hash does not match the query",
+                );
+            }
+            if let Err(err) = state.operations.store(&state.db, &hash, &text).await {
+                tracing::warn!(?err, "could not store a persisted operation");
+            }
+            text
+        }
+        (Some(text), None) => text,
+        (None, Some(hash)) => match state.operations.find(&state.db, &hash).await {
+            Ok(Some(text)) => text.to_string(),
+            Ok(None) => {
+                return request_error(
+                    media,
+                    media.request_error_status(),
+                    "PERSISTED_QUERY_NOT_FOUND",
+                    "PersistedQueryNotFound",
+                );
+            }
+            Err(err) => return failure(media, &err),
+        },
+        (None, None) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the request has no `query`",
+            );
+        }
+    };
+    params.query = Some(text);
+    let query_text = params.query.clone().unwrap_or_default();
+    let document = match async_graphql::parser::parse_query(&query_text) {
         Ok(document) => document,
         Err(err) => {
             let body = json!({ "errors": [{ "message": err.to_string(), "extensions": { "code": "GRAPHQL_PARSE_FAILED" } }] });
             return respond(media, media.request_error_status(), body);
         }
     };
-    if let Err(refusal) = limits::check_document(&state.limits, &params.query, &document) {
+    if let Err(refusal) = limits::check_document(&state.limits, &query_text, &document) {
         return request_error(
             media,
             media.request_error_status(),
@@ -345,7 +399,7 @@ async fn execute(
             return response;
         }
     }
-    let mut request = Request::new(params.query);
+    let mut request = Request::new(query_text.clone());
     if let Some(name) = params.operation_name.clone() {
         request = request.operation_name(name);
     }
@@ -381,6 +435,24 @@ async fn execute(
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         return response;
+    }
+    // An organisation on an allow-list runs only the operations registered for it.
+    if let Some(org) = &viewer.org {
+        match crate::operations::allowed(&state.db, org.id, &crate::operations::hash(&query_text))
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                let message = "this organisation runs only registered operations, and this one is not registered";
+                return request_error(
+                    media,
+                    StatusCode::FORBIDDEN,
+                    "OPERATION_NOT_ALLOWED",
+                    message,
+                );
+            }
+            Err(err) => return failure(media, &err),
+        }
     }
     let schema = if viewer.org.is_some() {
         &state.schema
@@ -574,4 +646,14 @@ fn request_id(headers: &HeaderMap) -> RequestId {
             NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ),
     })
+}
+
+/// The response to a failure before execution: 503 when the database is away, 500 for a bug.
+fn failure(media: Media, err: &AppError) -> Response {
+    let status = if matches!(err, AppError::Unavailable) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    request_error(media, status, err.code(), &err.message())
 }

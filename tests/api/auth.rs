@@ -618,7 +618,7 @@ on_both!(
             "the participant's relations are read"
         );
         assert!(
-            participant <= anonymous + 6,
+            participant <= anonymous + 7,
             "authorization adds at most the organisation lookup and the caller's relations"
         );
     }

@@ -339,3 +339,83 @@ async fn a_configuration_file_sets_what_flags_and_variables_do_not() {
         assert!(ok, "listening on {port} (variable {env:?} over the file)");
     }
 }
+
+fn sha256(text: &str) -> String {
+    regiograaf::operations::hash(text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_persisted_queries_store_a_document_once_and_run_it_by_hash() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let query = "{ agendas { totalCount } }";
+    let hash = sha256(query);
+    let by_hash =
+        json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } })
+            .to_string();
+    let (_, answer, _) = post(&app, None, by_hash.clone()).await;
+    assert_eq!(first_code(&answer), "PERSISTED_QUERY_NOT_FOUND");
+    let with_document = json!({ "query": query, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } }).to_string();
+    let (status, answer, _) = post(&app, None, with_document).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer, _) = post(&app, None, by_hash).await;
+    assert_eq!(
+        (
+            status,
+            answer["data"]["agendas"]["totalCount"].as_u64().unwrap() >= 5
+        ),
+        (200, true),
+        "{answer}"
+    );
+    let wrong = json!({ "query": "{ regions { totalCount } }", "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } }).to_string();
+    let (status, answer, _) = post(&app, None, wrong).await;
+    assert_eq!((status, first_code(&answer)), (400, "BAD_REQUEST"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_on_an_allow_list_runs_only_its_registered_operations() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = token("vng", "admin");
+    let partner = token("vgz", "editor");
+    let registered = "query Mine { me { organisation { code } } }";
+    let (_, answer, _) = post(&app, Some(&admin), json!({ "query": "mutation($d: [String!]!) { registerOperations(organisation: \"vgz\", documents: $d) }", "variables": { "d": [registered] } }).to_string()).await;
+    assert_eq!(
+        answer["data"]["registerOperations"][0],
+        sha256(registered),
+        "{answer}"
+    );
+    let (_, answer, _) = post(
+        &app,
+        Some(&admin),
+        body("mutation { setAllowList(organisation: \"vgz\", enabled: true) }"),
+    )
+    .await;
+    assert_eq!(answer["data"]["setAllowList"], true, "{answer}");
+    let (status, answer, _) = post(&app, Some(&partner), body(registered)).await;
+    assert_eq!(status, 200, "{answer}");
+    let by_hash = json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha256(registered) } } }).to_string();
+    let (status, _, _) = post(&app, Some(&partner), by_hash).await;
+    assert_eq!(status, 200, "the registered operation runs by its hash");
+    let (status, answer, _) = post(&app, Some(&partner), body("{ agendas { totalCount } }")).await;
+    assert_eq!(
+        (status, first_code(&answer)),
+        (403, "OPERATION_NOT_ALLOWED")
+    );
+    let (status, _, _) = post(
+        &app,
+        Some(&token("zilveren-kruis", "viewer")),
+        body("{ agendas { totalCount } }"),
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "organisations without an allow-list are not affected"
+    );
+    post(
+        &app,
+        Some(&admin),
+        body("mutation { setAllowList(organisation: \"vgz\", enabled: false) }"),
+    )
+    .await;
+    let (status, _, _) = post(&app, Some(&partner), body("{ agendas { totalCount } }")).await;
+    assert_eq!(status, 200);
+}
