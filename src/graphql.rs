@@ -32,6 +32,7 @@ pub fn build_schema(
     )
     .data(db)
     .data(notifier)
+    .extension(crate::limits::CostBudget::new(limits))
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity);
     // Field suggestions ("did you mean ...?") map the schema for a prober: only callers with

@@ -44,6 +44,11 @@ pub struct Limits {
     pub requests_per_minute: u32,
     /// Requests an organisation may send at once above its rate. Default 200.
     pub burst: u32,
+    /// Complexity points per minute per organisation (`RATE_LIMITED`). Default 3,000,000:
+    /// thirty queries at the complexity limit, or thousands of ordinary ones.
+    pub cost_per_minute: u32,
+    /// Complexity points an organisation may spend at once. Default 1,000,000.
+    pub cost_burst: u32,
 }
 
 impl Default for Limits {
@@ -60,6 +65,8 @@ impl Default for Limits {
             statement_timeout: Duration::from_secs(15),
             requests_per_minute: 1_200,
             burst: 200,
+            cost_per_minute: 3_000_000,
+            cost_burst: 1_000_000,
         }
     }
 }
@@ -204,5 +211,68 @@ impl RateLimits {
         self.limiter
             .check_key(&key.to_string())
             .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
+/// Who a request's cost is charged to: the organisation, or the anonymous caller's address.
+#[derive(Clone, Debug)]
+pub struct BudgetKey(pub String);
+
+/// Per-organisation cost budgets: each query's complexity (as computed for
+/// `max_complexity`) is charged to its organisation, so a few expensive queries use up what
+/// many cheap ones would (`RATE_LIMITED`, HTTP 429).
+#[derive(Clone)]
+pub struct CostBudget {
+    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+impl CostBudget {
+    /// Budgets of `limits.cost_per_minute`, with `limits.cost_burst` at once.
+    pub fn new(limits: &Limits) -> Self {
+        let per_minute = NonZeroU32::new(limits.cost_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.cost_burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        CostBudget {
+            limiter: Arc::new(DefaultKeyedRateLimiter::keyed(
+                Quota::per_minute(per_minute).allow_burst(burst),
+            )),
+        }
+    }
+}
+
+impl async_graphql::extensions::ExtensionFactory for CostBudget {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(self.clone())
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl async_graphql::extensions::Extension for CostBudget {
+    async fn validation(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextValidation<'_>,
+    ) -> Result<async_graphql::ValidationResult, Vec<async_graphql::ServerError>> {
+        let result = next.run(ctx).await?;
+        let key = ctx
+            .data_opt::<BudgetKey>()
+            .map_or_else(|| "anonymous".to_string(), |k| k.0.clone());
+        let cost = NonZeroU32::new(u32::try_from(result.complexity).unwrap_or(u32::MAX).max(1))
+            .unwrap_or(NonZeroU32::MIN);
+        match self.limiter.check_key_n(&key, cost) {
+            Ok(Ok(())) => Ok(result),
+            _ => {
+                let mut error = async_graphql::ServerError::new(
+                    format!(
+                        "the cost budget of this organisation is used up for now (this query costs {})",
+                        result.complexity
+                    ),
+                    None,
+                );
+                let mut extensions = async_graphql::ErrorExtensionValues::default();
+                extensions.set("code", "RATE_LIMITED");
+                error.extensions = Some(extensions);
+                Err(vec![error])
+            }
+        }
     }
 }

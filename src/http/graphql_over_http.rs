@@ -480,6 +480,7 @@ async fn execute(
     let request = request
         .data(Loaders::new(&state.db, &scheduler))
         .data(viewer)
+        .data(limits::BudgetKey(budget))
         .data(request_id);
     let response = match tokio::time::timeout(
         state.limits.request_timeout,
@@ -531,6 +532,13 @@ async fn execute(
         && let Ok(ext) = serde_json::to_value(&response.extensions)
     {
         body.insert("extensions".into(), ext);
+    }
+    if request_failed && codes.iter().any(|c| c == "RATE_LIMITED") {
+        let mut response = respond(media, StatusCode::TOO_MANY_REQUESTS, Value::Object(body));
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return response;
     }
     let status = if request_failed {
         media.request_error_status()

@@ -156,6 +156,8 @@ impl TestApp {
                 requests_per_minute: 1_000_000,
                 burst: 100_000,
                 max_complexity: 10_000_000,
+                cost_per_minute: u32::MAX,
+                cost_burst: u32::MAX,
                 ..Default::default()
             },
             cors_origins: vec!["https://portaal.example.nl".into()],

@@ -419,3 +419,79 @@ async fn an_organisation_on_an_allow_list_runs_only_its_registered_operations() 
     let (status, _, _) = post(&app, Some(&partner), body("{ agendas { totalCount } }")).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expensive_queries_use_up_an_organisations_cost_budget() {
+    let app = app_with(Limits {
+        cost_per_minute: 1_000,
+        cost_burst: 1_000,
+        ..Default::default()
+    })
+    .await;
+    let spender = token("zilveren-kruis", "viewer");
+    let expensive = body("{ initiatives(first: 300) { nodes { title } } }");
+    let (status, answer, _) = post(&app, Some(&spender), expensive.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer, retry) = post(&app, Some(&spender), expensive.clone()).await;
+    assert_eq!(
+        (status, first_code(&answer)),
+        (429, "RATE_LIMITED"),
+        "{answer}"
+    );
+    assert!(retry.is_some());
+    let (status, _, _) = post(&app, Some(&token("vgz", "viewer")), expensive).await;
+    assert_eq!(status, 200, "another organisation has its own budget");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_get_errors_not_crashes() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let nested = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let bodies = [
+        "\u{0}\u{1}garbage".to_string(),
+        format!("{{\"query\": \"{{ __typename }}\", \"variables\": {nested}}}"),
+        format!("{{\"query\": \"{}\"}}", "{".repeat(5_000)),
+        "{\"query\": \"query($a: Int) { initiatives(first: $a) { totalCount } }\", \"variables\": {\"a\": 99999999999}}".to_string(),
+        "{\"query\": \"{ initiatives(filter: {titleContains: \\\"\\u0000\\\"}) { totalCount } }\"}".to_string(),
+        "{\"query\": \"{ node(id: \\\"Initiative:2147483648\\\") { id } }\"}".to_string(),
+        "{\"query\": \"fragment A on Query { ...B } fragment B on Query { ...A } { ...A }\"}".to_string(),
+    ];
+    for hostile in bodies {
+        let (status, _, _) = post(&app, None, hostile.clone()).await;
+        assert!(
+            status < 500,
+            "{status} for {}",
+            &hostile[..hostile.len().min(60)]
+        );
+    }
+    let (status, _, _) = post(&app, None, body("{ agendas { totalCount } }")).await;
+    assert_eq!(status, 200, "still serving");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgresql_serve_the_same_data() {
+    let url = seeded_database(Backend::Postgres).await;
+    let a = TestApp::spawn_on(Backend::Postgres, url.clone()).await;
+    let b = TestApp::spawn_on(Backend::Postgres, url).await;
+    let editor = token("zilveren-kruis", "editor");
+    let (code, _) = crate::writes::initiative_of(&a, "zilveren-kruis").await;
+    let (_, answer, _) = post(&a, Some(&editor), json!({ "query": "mutation($id: ID!) { updateInitiative(id: $id, input: {title: \"Via instantie A\"}) { version } }", "variables": { "id": code } }).to_string()).await;
+    assert!(answer.get("errors").is_none(), "{answer}");
+    let read = |app: &TestApp| {
+        let query = format!("{{ initiative(ref: \"{code}\") {{ title version }} }}");
+        let app_url = app.url.clone();
+        let client = app.client.clone();
+        async move {
+            let r = client
+                .post(format!("{app_url}/graphql"))
+                .header("content-type", "application/json")
+                .body(json!({ "query": query }).to_string())
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()["data"]["initiative"].clone()
+        }
+    };
+    assert_eq!(read(&a).await, read(&b).await);
+    assert_eq!(read(&b).await["title"], "Via instantie A");
+}
