@@ -20,9 +20,19 @@ pub fn init_with(json: bool) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let (text, json_layer) = if json {
-        (None, Some(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)))
+        (
+            None,
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr),
+            ),
+        )
     } else {
-        (Some(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)), None)
+        (
+            Some(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)),
+            None,
+        )
     };
     let _ = tracing_subscriber::registry()
         .with(filter)
@@ -38,12 +48,16 @@ mod otel {
     use tracing_subscriber::registry::LookupSpan;
 
     /// The OpenTelemetry layer when an OTLP endpoint is configured.
-    pub fn layer<S>() -> Option<tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::Tracer>>
+    pub fn layer<S>()
+    -> Option<tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::Tracer>>
     where
         S: tracing::Subscriber + for<'a> LookupSpan<'a>,
     {
         std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT")?;
-        let exporter = opentelemetry_otlp::SpanExporter::builder().with_http().build().ok()?;
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()
+            .ok()?;
         let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
             .build();

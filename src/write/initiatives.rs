@@ -6,12 +6,13 @@ use entity::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter,
 };
 use serde_json::{Map, Value, json};
 
 use super::journal::{Entry, Journal};
-use super::{Actor, conflict, require_role};
+use super::{Actor, conflict, records, require_role};
 use crate::auth::viewer::Relations;
 use crate::auth::{Role, Viewer};
 use crate::dataset::validate::parse_period;
@@ -642,7 +643,12 @@ pub async fn link(
     let region_of =
         |agenda_id: i32| relations.and_then(|r| r.agenda_region.get(&agenda_id).copied());
     let own_region = region_of(row.agenda_id);
-    let (entity, detail, changed) = match target {
+    let fields = |value: Value| match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let (owner, id, agenda) = ("initiative", row.id, Some(row.agenda_id));
+    let changed = match target {
         LinkTarget::Party(party_id, role) => {
             if !(policy::passes(viewer, relations, Rule::Lead, facts)
                 || policy::passes(viewer, relations, Rule::RegionCoordinator, facts))
@@ -662,45 +668,27 @@ pub async fn link(
                     format!("`{}` is deactivated", party.code),
                 ));
             }
-            let existing = initiative_party::Entity::find()
-                .filter(initiative_party::Column::InitiativeId.eq(row.id))
-                .filter(initiative_party::Column::PartyId.eq(party_id))
-                .filter(initiative_party::Column::Role.eq(role.as_db()))
-                .one(txn)
-                .await?;
-            let changed = match (add, existing) {
-                (true, None) => {
-                    initiative_party::ActiveModel {
-                        initiative_id: Set(row.id),
-                        party_id: Set(party_id),
-                        role: Set(role.as_db().into()),
-                        capacity: Set(None),
-                        version: Set(1),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        source_document: Set(None),
-                        source_section: Set(None),
-                        asserted_by_id: Set(actor.party_id),
-                        note: Set(None),
-                        ..Default::default()
-                    }
-                    .insert(txn)
-                    .await?;
-                    true
-                }
-                (false, Some(link)) => {
-                    initiative_party::Entity::delete_by_id(link.id)
-                        .exec(txn)
-                        .await?;
-                    true
-                }
-                _ => false,
-            };
-            (
-                "initiative_party",
-                json!({ "party": party.code, "role": role.as_db() }),
-                changed,
+            let key = Condition::all()
+                .add(initiative_party::Column::InitiativeId.eq(row.id))
+                .add(initiative_party::Column::PartyId.eq(party_id))
+                .add(initiative_party::Column::Role.eq(role.as_db()));
+            let row_fields = fields(
+                json!({ "initiative_id": row.id, "party_id": party_id, "role": role.as_db(), "capacity": null }),
+            );
+            records::link::<initiative_party::Entity>(
+                txn,
+                journal,
+                actor,
+                owner,
+                id,
+                Some(id),
+                agenda,
+                key,
+                row_fields,
+                add,
+                now,
             )
+            .await?
         }
         LinkTarget::Theme(theme_id) => {
             if !may_edit(viewer, relations, facts) {
@@ -722,38 +710,24 @@ pub async fn link(
                     "a theme of another region's agenda",
                 ));
             }
-            let existing = initiative_theme::Entity::find()
-                .filter(initiative_theme::Column::InitiativeId.eq(row.id))
-                .filter(initiative_theme::Column::ThemeId.eq(theme_id))
-                .one(txn)
-                .await?;
-            let changed = match (add, existing) {
-                (true, None) => {
-                    initiative_theme::ActiveModel {
-                        initiative_id: Set(row.id),
-                        theme_id: Set(theme_id),
-                        version: Set(1),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        source_document: Set(None),
-                        source_section: Set(None),
-                        asserted_by_id: Set(actor.party_id),
-                        note: Set(None),
-                        ..Default::default()
-                    }
-                    .insert(txn)
-                    .await?;
-                    true
-                }
-                (false, Some(link)) => {
-                    initiative_theme::Entity::delete_by_id(link.id)
-                        .exec(txn)
-                        .await?;
-                    true
-                }
-                _ => false,
-            };
-            ("initiative_theme", json!({ "theme": theme.code }), changed)
+            let key = Condition::all()
+                .add(initiative_theme::Column::InitiativeId.eq(row.id))
+                .add(initiative_theme::Column::ThemeId.eq(theme_id));
+            let row_fields = fields(json!({ "initiative_id": row.id, "theme_id": theme_id }));
+            records::link::<initiative_theme::Entity>(
+                txn,
+                journal,
+                actor,
+                owner,
+                id,
+                Some(id),
+                agenda,
+                key,
+                row_fields,
+                add,
+                now,
+            )
+            .await?
         }
         LinkTarget::Goal(goal_id) => {
             if !may_edit(viewer, relations, facts) {
@@ -778,41 +752,28 @@ pub async fn link(
                     "goals are linked within the caller's own region",
                 ));
             }
-            let existing = initiative_goal::Entity::find()
-                .filter(initiative_goal::Column::InitiativeId.eq(row.id))
-                .filter(initiative_goal::Column::GoalId.eq(goal_id))
-                .one(txn)
-                .await?;
-            let changed = match (add, existing) {
-                (true, None) => {
-                    initiative_goal::ActiveModel {
-                        initiative_id: Set(row.id),
-                        goal_id: Set(goal_id),
-                        version: Set(1),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        source_document: Set(None),
-                        source_section: Set(None),
-                        asserted_by_id: Set(actor.party_id),
-                        note: Set(None),
-                        ..Default::default()
-                    }
-                    .insert(txn)
-                    .await?;
-                    true
-                }
-                (false, Some(link)) => {
-                    initiative_goal::Entity::delete_by_id(link.id)
-                        .exec(txn)
-                        .await?;
-                    true
-                }
-                _ => false,
-            };
-            ("initiative_goal", json!({ "goal": goal.code }), changed)
+            let key = Condition::all()
+                .add(initiative_goal::Column::InitiativeId.eq(row.id))
+                .add(initiative_goal::Column::GoalId.eq(goal_id));
+            let row_fields = fields(json!({ "initiative_id": row.id, "goal_id": goal_id }));
+            records::link::<initiative_goal::Entity>(
+                txn,
+                journal,
+                actor,
+                owner,
+                id,
+                Some(id),
+                agenda,
+                key,
+                row_fields,
+                add,
+                now,
+            )
+            .await?
         }
     };
     if changed {
+        // A link is part of the initiative: its version moves with it.
         initiative::Entity::update_many()
             .col_expr(
                 initiative::Column::Version,
@@ -822,25 +783,6 @@ pub async fn link(
             .filter(initiative::Column::Id.eq(row.id))
             .exec(txn)
             .await?;
-        let (before, after) = if add {
-            (Value::Null, detail)
-        } else {
-            (detail, Value::Null)
-        };
-        let mut changes = Map::new();
-        changes.insert(entity.to_string(), json!([before, after]));
-        journal.record(
-            actor,
-            now,
-            Entry {
-                operation: if add { "link" } else { "unlink" },
-                entity: "initiative",
-                record_id: row.id,
-                initiative_id: Some(row.id),
-                agenda_id: Some(row.agenda_id),
-                changes,
-            },
-        );
     }
     Ok(changed)
 }
