@@ -71,6 +71,9 @@ pub enum Command {
         /// Longest one SQL statement may run on PostgreSQL.
         #[arg(long, env = "REGIOGRAAF_STATEMENT_TIMEOUT", default_value = "15s")]
         statement_timeout: String,
+        /// Who may introspect the schema: everyone, authenticated or nobody.
+        #[arg(long, env = "REGIOGRAAF_INTROSPECTION", default_value = "everyone", value_parser = ["everyone", "authenticated", "nobody"])]
+        introspection: String,
     },
     /// Mint a development token (signed with the development issuer's secret) and print only
     /// the token, so that `$(regiograaf token --org gemeente-haarlem)` works.
@@ -160,6 +163,7 @@ impl Cli {
             rate_burst,
             request_timeout,
             statement_timeout,
+            introspection,
             ..
         }) = &mut cli.command
         {
@@ -189,6 +193,9 @@ impl Cli {
             if let Some(v) = from_file(serve, "statement_timeout") {
                 *statement_timeout = v;
             }
+            if let Some(v) = from_file(serve, "introspection") {
+                *introspection = v;
+            }
         }
         Ok(cli)
     }
@@ -205,6 +212,7 @@ fn default_serve() -> Command {
         rate_burst: 200,
         request_timeout: "30s".into(),
         statement_timeout: "15s".into(),
+        introspection: "everyone".into(),
     }
 }
 
@@ -222,6 +230,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             rate_burst,
             request_timeout,
             statement_timeout,
+            introspection,
         } => {
             let duration = |flag: &str, text: &str| {
                 humantime::parse_duration(text).map_err(|e| format!("--{flag}: {e}"))
@@ -231,6 +240,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 burst: rate_burst,
                 request_timeout: duration("request-timeout", &request_timeout)?,
                 statement_timeout: duration("statement-timeout", &statement_timeout)?,
+                introspection: introspection.parse()?,
                 ..Default::default()
             };
             match anonymous.as_deref() {

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// The settings a file may hold: the flags' names with `_`.
-pub const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 11] = [
     "database_url",
     "listen",
     "auth_config",
@@ -36,6 +36,7 @@ pub const KEYS: [&str; 10] = [
     "request_timeout",
     "statement_timeout",
     "log_format",
+    "introspection",
 ];
 
 /// The settings in the file at `path`, by key. An unknown key is an error, so a misspelt

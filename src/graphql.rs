@@ -37,6 +37,17 @@ pub fn build_schema(
     .limit_complexity(limits.max_complexity);
     // Field suggestions ("did you mean ...?") map the schema for a prober: only callers with
     // a token get them.
+    use crate::limits::Introspection;
+    let introspection = match limits.introspection {
+        Introspection::Everyone => true,
+        Introspection::Authenticated => suggestions,
+        Introspection::Nobody => false,
+    };
+    let builder = if introspection {
+        builder
+    } else {
+        builder.disable_introspection()
+    };
     if suggestions {
         builder.finish()
     } else {

@@ -49,6 +49,33 @@ pub struct Limits {
     pub cost_per_minute: u32,
     /// Complexity points an organisation may spend at once. Default 1,000,000.
     pub cost_burst: u32,
+    /// Who may introspect the schema. Default everyone (GraphiQL and code generators need
+    /// it; the schema is public in `schema.graphql` anyway).
+    pub introspection: Introspection,
+}
+
+/// Who may run introspection queries (`__schema`, `__type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Introspection {
+    /// Everyone.
+    Everyone,
+    /// Callers with a token only.
+    Authenticated,
+    /// Nobody.
+    Nobody,
+}
+
+impl std::str::FromStr for Introspection {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "everyone" => Ok(Introspection::Everyone),
+            "authenticated" => Ok(Introspection::Authenticated),
+            "nobody" => Ok(Introspection::Nobody),
+            other => Err(format!("`{other}`: everyone, authenticated or nobody")),
+        }
+    }
 }
 
 impl Default for Limits {
@@ -67,6 +94,7 @@ impl Default for Limits {
             burst: 200,
             cost_per_minute: 3_000_000,
             cost_burst: 1_000_000,
+            introspection: Introspection::Everyone,
         }
     }
 }

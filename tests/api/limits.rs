@@ -495,3 +495,20 @@ async fn two_instances_on_one_postgresql_serve_the_same_data() {
     assert_eq!(read(&a).await, read(&b).await);
     assert_eq!(read(&b).await["title"], "Via instantie A");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_can_be_kept_to_callers_with_a_token() {
+    let app = app_with(Limits {
+        introspection: regiograaf::limits::Introspection::Authenticated,
+        ..Default::default()
+    })
+    .await;
+    let introspect = body("{ __schema { queryType { name } } }");
+    let (_, answer, _) = post(&app, None, introspect.clone()).await;
+    assert!(
+        answer["data"]["__schema"].is_null(),
+        "anonymous callers see no schema: {answer}"
+    );
+    let (_, answer, _) = post(&app, Some(&token("vgz", "viewer")), introspect).await;
+    assert_eq!(answer["data"]["__schema"]["queryType"]["name"], "Query");
+}
