@@ -31,7 +31,9 @@ pub struct RowsBy<E: EntityTrait> {
     id: E::Column,
 }
 
-fn column<E: EntityTrait>(name: &str) -> E::Column {
+/// The column `name` of `E`: the names come from this crate and exist in every table, so a
+/// typo is a bug caught by the first test that touches it.
+pub(crate) fn column<E: EntityTrait>(name: &str) -> E::Column {
     // The names come from this module and exist in every table: a typo is a bug caught by the
     // first test that touches the loader.
     E::Column::from_str(name).unwrap_or_else(|_| panic!("column {name} missing"))

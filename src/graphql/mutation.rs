@@ -1,5 +1,33 @@
 //! The mutation root: every write, each in one transaction.
 
+/// Runs one write in a transaction with its journal, commits only when it succeeds, and
+/// then wakes the subscribers. Used by every mutation module below.
+macro_rules! transaction {
+    ($w:expr, |$txn:ident, $journal:ident, $now:ident| $body:expr) => {{
+        use sea_orm::TransactionTrait;
+        let $txn = $w.db.begin().await.map_err(AppError::from)?;
+        let mut journal = Journal::default();
+        let $now = now();
+        let value = {
+            let $journal = &mut journal;
+            $body
+        }?;
+        journal.flush(&$txn, $now).await?;
+        $txn.commit().await.map_err(AppError::from)?;
+        $w.notifier.notify();
+        value
+    }};
+}
+
+/// An input field as "left out" (`None`), "cleared" (`Some(None)`) or "set".
+fn maybe<T>(value: async_graphql::MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        async_graphql::MaybeUndefined::Undefined => None,
+        async_graphql::MaybeUndefined::Null => Some(None),
+        async_graphql::MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
 mod initiatives;
 mod operations;
 mod records;

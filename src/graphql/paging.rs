@@ -14,10 +14,10 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Value,
 };
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 use crate::error::{AppError, AppResult};
 
+use super::loaders::column;
 use super::types::*;
 
 /// The largest page a client may ask for.
@@ -206,10 +206,6 @@ where
         OrderField::UpdatedAt => "updated_at",
     };
     Ok(Some(column::<E>(name)))
-}
-
-fn column<E: EntityTrait>(name: &str) -> E::Column {
-    E::Column::from_str(name).unwrap_or_else(|_| panic!("column {name} missing"))
 }
 
 /// The sort key of a row as text for its cursor.

@@ -4,8 +4,9 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{agenda, goal, initiative, party, theme};
-use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{DatabaseConnection, EntityTrait};
 
+use super::maybe;
 use crate::auth::Viewer;
 use crate::domain::{InitiativeStatus, ParticipationRole, Visibility};
 use crate::error::{AppError, AppResult};
@@ -72,14 +73,6 @@ pub struct UpdateInitiativeInput {
     pub progress_notes: MaybeUndefined<String>,
 }
 
-fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
-
 impl From<UpdateInitiativeInput> for Patch {
     fn from(input: UpdateInitiativeInput) -> Self {
         Patch {
@@ -138,24 +131,6 @@ impl<'a> WriteContext<'a> {
     }
 }
 
-/// Runs `work` in one transaction with a journal; commits only when it succeeds.
-macro_rules! in_transaction {
-    ($w:expr, |$txn:ident, $journal:ident, $now:ident| $body:expr) => {{
-        let $txn = $w.db.begin().await.map_err(AppError::from)?;
-        let mut $journal = Journal::default();
-        let $now = now();
-        let result = {
-            let $journal = &mut $journal;
-            $body
-        };
-        let value = result?;
-        $journal.flush(&$txn, $now).await?;
-        $txn.commit().await.map_err(AppError::from)?;
-        $w.notifier.notify();
-        value
-    }};
-}
-
 #[derive(Default)]
 pub struct InitiativeMutation;
 
@@ -187,7 +162,7 @@ impl InitiativeMutation {
                 ..Default::default()
             },
         };
-        let model = in_transaction!(w, |txn, journal, now| write::create(
+        let model = transaction!(w, |txn, journal, now| write::create(
             &txn,
             journal,
             &w.actor,
@@ -216,7 +191,7 @@ impl InitiativeMutation {
         let row = w.initiative("id", &id).await?;
         let patch = Patch::from(input);
         patch.validate("input")?;
-        let applied = in_transaction!(w, |txn, journal, now| write::apply_patch(
+        let applied = transaction!(w, |txn, journal, now| write::apply_patch(
             &txn,
             journal,
             &w.actor,
@@ -264,7 +239,7 @@ impl InitiativeMutation {
             status: Some(status),
             ..Default::default()
         };
-        let applied = in_transaction!(w, |txn, journal, now| write::apply_patch(
+        let applied = transaction!(w, |txn, journal, now| write::apply_patch(
             &txn,
             journal,
             &w.actor,
@@ -294,7 +269,7 @@ impl InitiativeMutation {
         let w = WriteContext::new(ctx).await?;
         let row = w.initiative("id", &id).await?;
         let deleted = crate::ids::global_id(Kind::Initiative, row.id);
-        in_transaction!(w, |txn, journal, now| write::delete(
+        transaction!(w, |txn, journal, now| write::delete(
             &txn,
             journal,
             &w.actor,
@@ -392,7 +367,7 @@ async fn link(
     let w = WriteContext::new(ctx).await?;
     let row = w.initiative("initiative", initiative).await?;
     let id = row.id;
-    in_transaction!(w, |txn, journal, now| write::link(
+    transaction!(w, |txn, journal, now| write::link(
         &txn,
         journal,
         &w.actor,

@@ -355,24 +355,6 @@ where
         .ok_or_else(|| AppError::NotFound(format!("no record `{raw}`")))
 }
 
-/// Runs one write in a transaction with its journal and wakes subscribers after commit.
-macro_rules! transaction {
-    ($w:expr, |$txn:ident, $journal:ident, $now:ident| $body:expr) => {{
-        use sea_orm::TransactionTrait;
-        let $txn = $w.db.begin().await.map_err(AppError::from)?;
-        let mut journal = Journal::default();
-        let $now = now();
-        let value = {
-            let $journal = &mut journal;
-            $body
-        }?;
-        journal.flush(&$txn, $now).await?;
-        $txn.commit().await.map_err(AppError::from)?;
-        $w.notifier.notify();
-        value
-    }};
-}
-
 /// A new milestone: a step of an initiative or a yearly action under a goal.
 #[derive(InputObject)]
 pub struct CreateMilestoneInput {

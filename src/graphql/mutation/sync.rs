@@ -4,6 +4,7 @@ use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, 
 use chrono::{DateTime, Utc};
 
 use super::initiatives::WriteContext;
+use super::maybe;
 use crate::domain::InitiativeStatus;
 use crate::ids::{Kind, global_id};
 use crate::write::initiatives::Patch;
@@ -86,14 +87,6 @@ pub struct SyncResult {
     /// True when this is the stored result of an earlier call with the same idempotency
     /// key: nothing was applied again.
     pub replayed: bool,
-}
-
-fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
 }
 
 #[derive(Default)]
