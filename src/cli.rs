@@ -65,6 +65,13 @@ pub enum Command {
         /// Requests an organisation may send at once above its rate.
         #[arg(long, env = "REGIOGRAAF_RATE_BURST", default_value_t = 200)]
         rate_burst: u32,
+        /// Query cost (the complexity each response reports) an organisation may spend per
+        /// minute; the cost of a query is its complexity.
+        #[arg(long, env = "REGIOGRAAF_COST_PER_MINUTE", default_value_t = 3_000_000)]
+        cost_per_minute: u32,
+        /// Query cost an organisation may spend at once above its rate.
+        #[arg(long, env = "REGIOGRAAF_COST_BURST", default_value_t = 1_000_000)]
+        cost_burst: u32,
         /// Longest a request may run (`30s`, `1m`).
         #[arg(long, env = "REGIOGRAAF_REQUEST_TIMEOUT", default_value = "30s")]
         request_timeout: String,
@@ -161,6 +168,8 @@ impl Cli {
             cors_origins,
             rate_per_minute,
             rate_burst,
+            cost_per_minute,
+            cost_burst,
             request_timeout,
             statement_timeout,
             introspection,
@@ -187,6 +196,12 @@ impl Cli {
             if let Some(v) = from_file(serve, "rate_burst") {
                 *rate_burst = v.parse().map_err(|_| bad("rate_burst", &v))?;
             }
+            if let Some(v) = from_file(serve, "cost_per_minute") {
+                *cost_per_minute = v.parse().map_err(|_| bad("cost_per_minute", &v))?;
+            }
+            if let Some(v) = from_file(serve, "cost_burst") {
+                *cost_burst = v.parse().map_err(|_| bad("cost_burst", &v))?;
+            }
             if let Some(v) = from_file(serve, "request_timeout") {
                 *request_timeout = v;
             }
@@ -210,6 +225,8 @@ fn default_serve() -> Command {
         cors_origins: Vec::new(),
         rate_per_minute: 1_200,
         rate_burst: 200,
+        cost_per_minute: 3_000_000,
+        cost_burst: 1_000_000,
         request_timeout: "30s".into(),
         statement_timeout: "15s".into(),
         introspection: "everyone".into(),
@@ -228,6 +245,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             cors_origins,
             rate_per_minute,
             rate_burst,
+            cost_per_minute,
+            cost_burst,
             request_timeout,
             statement_timeout,
             introspection,
@@ -238,6 +257,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let limits = crate::limits::Limits {
                 requests_per_minute: rate_per_minute,
                 burst: rate_burst,
+                cost_per_minute,
+                cost_burst,
                 request_timeout: duration("request-timeout", &request_timeout)?,
                 statement_timeout: duration("statement-timeout", &statement_timeout)?,
                 introspection: introspection.parse()?,

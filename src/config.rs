@@ -15,6 +15,8 @@
 //! cors_origins: https://portaal.rso-kennemerland.nl,https://portaal.gooi.nl
 //! rate_per_minute: 600
 //! rate_burst: 100
+//! cost_per_minute: 3000000
+//! cost_burst: 1000000
 //! request_timeout: 20s
 //! statement_timeout: 10s
 //! log_format: json
@@ -25,7 +27,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// The settings a file may hold: the flags' names with `_`.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 13] = [
     "database_url",
     "listen",
     "auth_config",
@@ -33,6 +35,8 @@ pub const KEYS: [&str; 11] = [
     "cors_origins",
     "rate_per_minute",
     "rate_burst",
+    "cost_per_minute",
+    "cost_burst",
     "request_timeout",
     "statement_timeout",
     "log_format",

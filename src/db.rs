@@ -64,6 +64,8 @@ pub async fn connect_with(url: &str, statement_timeout: Duration) -> AppResult<D
     let counter = statements.0.clone();
     conn.set_metric_callback(move |_| {
         counter.fetch_add(1, Ordering::Relaxed);
+        // Exported at /metrics, so the benchmark can report statements per request.
+        metrics::counter!("regiograaf_sql_statements_total").increment(1);
     });
     if conn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
         // WAL lets readers proceed while a writer commits; it is stored in the file, so setting it
