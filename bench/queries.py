@@ -12,18 +12,24 @@ Each pair asks both servers the same question of the same rows:
 The ids come from a database filled by `bench/generate.py` (scale 1 and 10 give the same
 ids for region 000, which the queries use), so the files only change with the generator:
 
-    bench/queries.py --db postgres://postgres@127.0.0.1:55432/regiograaf --org gemeente-00003
+    bench/queries.py --db postgres://postgres@127.0.0.1:55432/regiograaf --org welzijn-00041
+    bench/queries.py --db sqlite:///tmp/bench.sqlite --org welzijn-00041
 """
 import argparse
 import json
 import pathlib
 import random
+import sqlite3
 import subprocess
 
 HERE = pathlib.Path(__file__).resolve().parent
 
 
 def sql(db, text):
+    if db.startswith("sqlite:"):
+        path = db.split("://", 1)[1].split("?", 1)[0]
+        with sqlite3.connect(path) as conn:
+            return [[str(v) for v in row] for row in conn.execute(text)]
     out = subprocess.run(["psql", db, "-AtX", "-v", "ON_ERROR_STOP=1", "-c", text], check=True, capture_output=True, text=True)
     return [line.split("|") for line in out.stdout.splitlines() if line]
 
