@@ -1,5 +1,6 @@
 //! The query root, merged from one object per area.
 
+mod aggregates;
 pub mod changes;
 mod lists;
 mod lookups;
@@ -12,6 +13,7 @@ use async_graphql::MergedObject;
 pub struct Query(
     lookups::LookupQuery,
     lists::ListQuery,
+    aggregates::AggregateQuery,
     me::MeQuery,
     changes::ChangesQuery,
 );

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod aggregates;
 mod auth;
 mod dataset;
 mod errors;

@@ -12,6 +12,7 @@ use crate::domain::{
     AgendaKind, BodyKind, GoalKind, IndicatorKind, InitiativeStatus, ParticipationRole, PartyKind,
     RegionKind, RegionRole,
 };
+use crate::error::AppResult;
 use crate::graphql::filter::{changed_since, contains, ids_where, resolve_opt, theme_and_below};
 use crate::graphql::paging::*;
 use crate::ids::Kind;
@@ -272,12 +273,28 @@ where
     .into())
 }
 
-/// The agendas of region `region`, as a subquery.
-fn agendas_of_region(region: i32) -> sea_orm::sea_query::SelectStatement {
-    ids_where::<agenda::Entity>(
-        agenda::Column::Id,
-        Condition::all().add(agenda::Column::RegionId.eq(region)),
-    )
+/// The `agenda` and `region` filters of records that belong to an agenda through `column`.
+async fn agenda_scope(
+    db: &DatabaseConnection,
+    column: impl ColumnTrait + Copy,
+    agenda: Option<&str>,
+    region: Option<&str>,
+) -> AppResult<Condition> {
+    let mut c = Condition::all();
+    if let Some(a) =
+        resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, agenda).await?
+    {
+        c = c.add(column.eq(a));
+    }
+    if let Some(r) =
+        resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, region).await?
+    {
+        c = c.add(column.in_subquery(ids_where::<agenda::Entity>(
+            agenda::Column::Id,
+            Condition::all().add(agenda::Column::RegionId.eq(r)),
+        )));
+    }
+    Ok(c)
 }
 
 macro_rules! page_args {
@@ -357,67 +374,7 @@ impl ListQuery {
         #[graphql(desc = "Which parties to return.")] filter: Option<PartyFilter>,
         #[graphql(desc = "The order (by id when left out).")] order_by: Option<Ordering>,
     ) -> Result<PartyConnection> {
-        let f = filter.unwrap_or_default();
-        let db = db(ctx);
-        let mut c = Condition::all();
-        if let Some(kinds) = f.kind {
-            c = c.add(party::Column::Kind.is_in(kinds.iter().map(|k| k.as_db())));
-        }
-        let region =
-            resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
-                .await?;
-        if region.is_some() || f.region_role.is_some() {
-            let mut link = Condition::all();
-            if let Some(r) = region {
-                link = link.add(region_party::Column::RegionId.eq(r));
-            }
-            if let Some(role) = f.region_role {
-                link = link.add(region_party::Column::Role.eq(role.as_db()));
-            }
-            c = c.add(
-                party::Column::Id.in_subquery(ids_where::<region_party::Entity>(
-                    region_party::Column::PartyId,
-                    link,
-                )),
-            );
-        }
-        if let Some(i) = resolve_opt::<initiative::Entity>(
-            db,
-            "filter.initiative",
-            Kind::Initiative,
-            f.initiative.as_deref(),
-        )
-        .await?
-        {
-            c = c.add(
-                party::Column::Id.in_subquery(ids_where::<initiative_party::Entity>(
-                    initiative_party::Column::PartyId,
-                    Condition::all()
-                        .add(initiative_party::Column::InitiativeId.eq(i))
-                        .add(
-                            initiative_party::Column::InitiativeId
-                                .in_subquery(policy::visible_initiative_ids(ctx).await?),
-                        ),
-                )),
-            );
-        }
-        if let Some(flag) = f.is_category {
-            c = c.add(party::Column::IsCategory.eq(flag));
-        }
-        if let Some(text) = &f.name_contains {
-            let by_alias = ids_where::<party_alias::Entity>(
-                party_alias::Column::PartyId,
-                contains(party_alias::Column::Alias, text)?,
-            );
-            c = c.add(
-                Condition::any()
-                    .add(contains(party::Column::Name, text)?)
-                    .add(party::Column::Id.in_subquery(by_alias)),
-            );
-        }
-        if let Some(since) = f.changed_since {
-            c = c.add(changed_since(party::Column::UpdatedAt, since));
-        }
+        let c = party_condition(ctx, filter.unwrap_or_default()).await?;
         page::<party::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by).await
     }
 
@@ -534,53 +491,7 @@ impl ListQuery {
         #[graphql(desc = "Which goals to return.")] filter: Option<GoalFilter>,
         #[graphql(desc = "The order (by id when left out).")] order_by: Option<Ordering>,
     ) -> Result<GoalConnection> {
-        let f = filter.unwrap_or_default();
-        let db = db(ctx);
-        let mut c = Condition::all();
-        if let Some(a) =
-            resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref())
-                .await?
-        {
-            c = c.add(goal::Column::AgendaId.eq(a));
-        }
-        if let Some(r) =
-            resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
-                .await?
-        {
-            c = c.add(goal::Column::AgendaId.in_subquery(agendas_of_region(r)));
-        }
-        if let Some(t) =
-            resolve_opt::<theme::Entity>(db, "filter.theme", Kind::Theme, f.theme.as_deref())
-                .await?
-        {
-            let themes = theme_and_below(db, t).await?;
-            c = c.add(
-                goal::Column::Id.in_subquery(ids_where::<goal_theme::Entity>(
-                    goal_theme::Column::GoalId,
-                    Condition::all().add(goal_theme::Column::ThemeId.is_in(themes)),
-                )),
-            );
-        }
-        if let Some(p) =
-            resolve_opt::<goal::Entity>(db, "filter.parent", Kind::Goal, f.parent.as_deref())
-                .await?
-        {
-            c = c.add(
-                goal::Column::Id.in_subquery(ids_where::<goal_parent::Entity>(
-                    goal_parent::Column::GoalId,
-                    Condition::all().add(goal_parent::Column::ParentId.eq(p)),
-                )),
-            );
-        }
-        if let Some(kind) = f.kind {
-            c = c.add(goal::Column::Kind.eq(kind.as_db()));
-        }
-        if let Some(text) = &f.title_contains {
-            c = c.add(contains(goal::Column::Title, text)?);
-        }
-        if let Some(since) = f.changed_since {
-            c = c.add(changed_since(goal::Column::UpdatedAt, since));
-        }
+        let c = goal_condition(db(ctx), filter.unwrap_or_default()).await?;
         page::<goal::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by).await
     }
 
@@ -602,19 +513,13 @@ impl ListQuery {
     ) -> Result<IndicatorConnection> {
         let f = filter.unwrap_or_default();
         let db = db(ctx);
-        let mut c = Condition::all();
-        if let Some(a) =
-            resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref())
-                .await?
-        {
-            c = c.add(indicator::Column::AgendaId.eq(a));
-        }
-        if let Some(r) =
-            resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
-                .await?
-        {
-            c = c.add(indicator::Column::AgendaId.in_subquery(agendas_of_region(r)));
-        }
+        let mut c = agenda_scope(
+            db,
+            indicator::Column::AgendaId,
+            f.agenda.as_deref(),
+            f.region.as_deref(),
+        )
+        .await?;
         if let Some(g) =
             resolve_opt::<goal::Entity>(db, "filter.goal", Kind::Goal, f.goal.as_deref()).await?
         {
@@ -660,19 +565,13 @@ impl ListQuery {
     ) -> Result<BottleneckConnection> {
         let f = filter.unwrap_or_default();
         let db = db(ctx);
-        let mut c = Condition::all();
-        if let Some(a) =
-            resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref())
-                .await?
-        {
-            c = c.add(bottleneck::Column::AgendaId.eq(a));
-        }
-        if let Some(r) =
-            resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
-                .await?
-        {
-            c = c.add(bottleneck::Column::AgendaId.in_subquery(agendas_of_region(r)));
-        }
+        let mut c = agenda_scope(
+            db,
+            bottleneck::Column::AgendaId,
+            f.agenda.as_deref(),
+            f.region.as_deref(),
+        )
+        .await?;
         if let Some(g) =
             resolve_opt::<goal::Entity>(db, "filter.goal", Kind::Goal, f.goal.as_deref()).await?
         {
@@ -722,10 +621,7 @@ impl ListQuery {
         #[graphql(desc = "Which initiatives to return.")] filter: Option<InitiativeFilter>,
         #[graphql(desc = "The order (by id when left out).")] order_by: Option<Ordering>,
     ) -> Result<InitiativeConnection> {
-        let f = filter.unwrap_or_default();
-        let c = initiative_condition(db(ctx), f)
-            .await?
-            .add(policy::visible_initiatives(ctx).await?);
+        let c = visible_initiative_condition(ctx, filter.unwrap_or_default()).await?;
         page::<initiative::Entity, _, _>(ctx, c, page_args!(first, after, last, before), order_by)
             .await
     }
@@ -835,24 +731,29 @@ impl ListQuery {
     }
 }
 
+/// The SQL condition of an initiative filter, restricted to the initiatives the caller may
+/// see: what the list returns and counts, and what the aggregates group.
+pub(super) async fn visible_initiative_condition(
+    ctx: &Context<'_>,
+    f: InitiativeFilter,
+) -> AppResult<Condition> {
+    Ok(initiative_condition(db(ctx), f)
+        .await?
+        .add(policy::visible_initiatives(ctx).await?))
+}
+
 /// The SQL condition of an initiative filter.
-pub async fn initiative_condition(
+async fn initiative_condition(
     db: &DatabaseConnection,
     f: InitiativeFilter,
-) -> crate::error::AppResult<Condition> {
-    let mut c = Condition::all();
-    if let Some(r) =
-        resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
-            .await?
-    {
-        c = c.add(initiative::Column::AgendaId.in_subquery(agendas_of_region(r)));
-    }
-    if let Some(a) =
-        resolve_opt::<agenda::Entity>(db, "filter.agenda", Kind::Agenda, f.agenda.as_deref())
-            .await?
-    {
-        c = c.add(initiative::Column::AgendaId.eq(a));
-    }
+) -> AppResult<Condition> {
+    let mut c = agenda_scope(
+        db,
+        initiative::Column::AgendaId,
+        f.agenda.as_deref(),
+        f.region.as_deref(),
+    )
+    .await?;
     if let Some(t) =
         resolve_opt::<theme::Entity>(db, "filter.theme", Kind::Theme, f.theme.as_deref()).await?
     {
@@ -920,6 +821,113 @@ pub async fn initiative_condition(
     }
     if let Some(since) = f.changed_since {
         c = c.add(changed_since(initiative::Column::UpdatedAt, since));
+    }
+    Ok(c)
+}
+
+/// The SQL condition of a party filter; `initiative` sees only initiatives the caller may see.
+pub(super) async fn party_condition(ctx: &Context<'_>, f: PartyFilter) -> AppResult<Condition> {
+    let db = db(ctx);
+    let mut c = Condition::all();
+    if let Some(kinds) = f.kind {
+        c = c.add(party::Column::Kind.is_in(kinds.iter().map(|k| k.as_db())));
+    }
+    let region =
+        resolve_opt::<region::Entity>(db, "filter.region", Kind::Region, f.region.as_deref())
+            .await?;
+    if region.is_some() || f.region_role.is_some() {
+        let mut link = Condition::all();
+        if let Some(r) = region {
+            link = link.add(region_party::Column::RegionId.eq(r));
+        }
+        if let Some(role) = f.region_role {
+            link = link.add(region_party::Column::Role.eq(role.as_db()));
+        }
+        c = c.add(
+            party::Column::Id.in_subquery(ids_where::<region_party::Entity>(
+                region_party::Column::PartyId,
+                link,
+            )),
+        );
+    }
+    if let Some(i) = resolve_opt::<initiative::Entity>(
+        db,
+        "filter.initiative",
+        Kind::Initiative,
+        f.initiative.as_deref(),
+    )
+    .await?
+    {
+        c = c.add(
+            party::Column::Id.in_subquery(ids_where::<initiative_party::Entity>(
+                initiative_party::Column::PartyId,
+                Condition::all()
+                    .add(initiative_party::Column::InitiativeId.eq(i))
+                    .add(
+                        initiative_party::Column::InitiativeId
+                            .in_subquery(policy::visible_initiative_ids(ctx).await?),
+                    ),
+            )),
+        );
+    }
+    if let Some(flag) = f.is_category {
+        c = c.add(party::Column::IsCategory.eq(flag));
+    }
+    if let Some(text) = &f.name_contains {
+        let by_alias = ids_where::<party_alias::Entity>(
+            party_alias::Column::PartyId,
+            contains(party_alias::Column::Alias, text)?,
+        );
+        c = c.add(
+            Condition::any()
+                .add(contains(party::Column::Name, text)?)
+                .add(party::Column::Id.in_subquery(by_alias)),
+        );
+    }
+    if let Some(since) = f.changed_since {
+        c = c.add(changed_since(party::Column::UpdatedAt, since));
+    }
+    Ok(c)
+}
+
+/// The SQL condition of a goal filter.
+pub(super) async fn goal_condition(db: &DatabaseConnection, f: GoalFilter) -> AppResult<Condition> {
+    let mut c = agenda_scope(
+        db,
+        goal::Column::AgendaId,
+        f.agenda.as_deref(),
+        f.region.as_deref(),
+    )
+    .await?;
+    if let Some(t) =
+        resolve_opt::<theme::Entity>(db, "filter.theme", Kind::Theme, f.theme.as_deref()).await?
+    {
+        let themes = theme_and_below(db, t).await?;
+        c = c.add(
+            goal::Column::Id.in_subquery(ids_where::<goal_theme::Entity>(
+                goal_theme::Column::GoalId,
+                Condition::all().add(goal_theme::Column::ThemeId.is_in(themes)),
+            )),
+        );
+    }
+    if let Some(p) =
+        resolve_opt::<goal::Entity>(db, "filter.parent", Kind::Goal, f.parent.as_deref()).await?
+    {
+        c = c.add(
+            goal::Column::Id.in_subquery(ids_where::<goal_parent::Entity>(
+                goal_parent::Column::GoalId,
+                Condition::all().add(goal_parent::Column::ParentId.eq(p)),
+            )),
+        );
+    }
+    if let Some(kind) = f.kind {
+        c = c.add(goal::Column::Kind.eq(kind.as_db()));
+    }
+    if let Some(text) = &f.title_contains {
+        c = c.add(contains(goal::Column::Title, text)?);
+    }
+    if let Some(since) = f.changed_since {
+        c = c.add(changed_since(goal::Column::UpdatedAt, since));
     }
     Ok(c)
 }
