@@ -8,8 +8,8 @@
 // What it shows, in order (docs/partner.md explains each step):
 //   1. `me`: which organisation the token speaks for;
 //   2. one initiative that organisation takes part in, with its `version`;
-//   3. the change feed drained to its end, so the subscription can start from that cursor
-//      (`after`): nothing committed between the two is missed;
+//   3. the subscription opened first, then the change feed read to its end: a change
+//      committed meanwhile is in one or the other, so none is missed;
 //   4. the sync, then the same call again with the same key: `replayed: true`;
 //   5. the subscription's event for the change.
 //
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     url: { type: 'string', default: 'http://127.0.0.1:8080' },
     token: { type: 'string', default: process.env.REGIOGRAAF_TOKEN },
     timeout: { type: 'string', default: '15' },
+    settle: { type: 'string', default: '300' },
   },
 });
 if (!args.token) {
@@ -74,29 +75,24 @@ const initiative = mine.initiatives.nodes[0];
 if (!initiative) throw new Error(`${org} takes part in no initiative`);
 console.log(`2. initiative: ${initiative.code} (status ${initiative.status}, version ${initiative.version})`);
 
-// 3. Drain the change feed: its endCursor is "now". Store it in a real system.
-let cursor = null;
-let skipped = 0;
-for (;;) {
-  const { changes } = await graphql(operation('changes'), { after: cursor, first: 1000 });
-  skipped += changes.events.length;
-  cursor = changes.endCursor;
-  if (!changes.hasMore) break;
-}
-console.log(`3. change feed read to its end (${skipped} events); subscribing after cursor ${cursor}`);
-
-// Subscribe from that cursor. graphql-ws needs a WebSocket implementation on Node 20.
+// 3. Subscribe first, then catch up with the change feed: whatever is committed while the
+//    subscription starts is then in one of the two, and applying events is idempotent
+//    (each carries the record as it is now). graphql-ws needs a WebSocket implementation
+//    on Node 20. The service gives no acknowledgement that a subscription is active, and
+//    it currently starts every subscription from "now" even when `after` is given, so the
+//    script waits a moment after connection_ack before it writes.
 const ws = createClient({
   url: `${base.replace(/^http/, 'ws')}/graphql/ws`,
   webSocketImpl: WebSocket,
   connectionParams: { authorization },
   retryAttempts: 0,
 });
+const connected = new Promise((resolve) => ws.on('connected', resolve));
 const events = [];
 let notify = () => {};
 const subscriptionDone = new Promise((resolve, reject) => {
   ws.subscribe(
-    { query: operation('initiative-changes'), variables: { party: org, after: cursor } },
+    { query: operation('initiative-changes'), variables: { party: org } },
     {
       next: (message) => {
         if (message.errors) return reject(new Error(JSON.stringify(message.errors)));
@@ -112,6 +108,19 @@ subscriptionDone.catch((err) => {
   console.error('subscription failed:', err);
   process.exit(1);
 });
+await connected;
+await new Promise((resolve) => setTimeout(resolve, Number(args.settle)));
+
+// The feed from the cursor a real system stored last time (here: from the start).
+let cursor = null;
+let caughtUp = 0;
+for (;;) {
+  const { changes } = await graphql(operation('changes'), { after: cursor, first: 1000 });
+  caughtUp += changes.events.length;
+  cursor = changes.endCursor;
+  if (!changes.hasMore) break;
+}
+console.log(`3. subscribed; change feed read to its end (${caughtUp} events, cursor ${cursor})`);
 
 // 4. Report a new status from "our own system". The key makes a retry of this very call
 //    safe; a new report needs a new key.
