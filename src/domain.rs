@@ -60,7 +60,7 @@ vocabulary! {
         Centrumgemeentegebied = "centrumgemeentegebied",
         /// Subregio: a part of a larger region (Zuid-Kennemerland, IJmond).
         Subregio = "subregio",
-        /// Any other kind of region.
+        /// Any other kind of region, such as a ROAZ-regio (acute care) or a veiligheidsregio.
         Other = "other",
     }
 }
@@ -148,29 +148,30 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// Whether an indicator is a measured figure or a planned KPI.
+    /// Whether an indicator is a measured figure (kengetal) or a planned KPI.
     IndicatorKind {
-        /// An observed figure with a value, year and scope.
+        /// Kengetal: an observed figure with a value, year and scope.
         Observed = "observed",
-        /// A planned KPI with a baseline and a target, possibly not yet filled in.
+        /// KPI: planned, with a baseline and a target, possibly not yet filled in.
         Planned = "planned",
     }
 }
 
 vocabulary! {
-    /// The status of an initiative. The documents rarely state it; partners report it.
+    /// The status of an initiative (Dutch: status, stand van zaken). The documents rarely state
+    /// it; partners report it.
     InitiativeStatus {
-        /// Not stated.
+        /// Onbekend: not stated.
         Unknown = "unknown",
-        /// An idea, not yet planned.
+        /// Idee: an idea, not yet planned.
         Idea = "idea",
-        /// Planned, not yet started.
+        /// Gepland: planned, not yet started.
         Planned = "planned",
-        /// Running.
+        /// Lopend: running.
         Running = "running",
-        /// Completed.
+        /// Afgerond: completed.
         Completed = "completed",
-        /// Stopped before completion.
+        /// Gestopt: stopped before completion.
         Stopped = "stopped",
     }
 }
@@ -178,11 +179,11 @@ vocabulary! {
 vocabulary! {
     /// Who may see a record.
     Visibility {
-        /// Everyone, including anonymous callers.
+        /// Openbaar: everyone, including anonymous callers.
         Public = "public",
-        /// The parties of the record's region.
+        /// Regio: the parties of the record's region.
         Region = "region",
-        /// The parties taking part in the initiative.
+        /// Deelnemers: the parties taking part in the initiative.
         Participants = "participants",
     }
 }

@@ -1,8 +1,11 @@
-//! The HTTP surface: `/graphql` (GraphQL over HTTP), GraphiQL at `/`, and `/healthz`.
+//! The HTTP surface: `/graphql` (GraphQL over HTTP), GraphiQL at `/`, the schema picture at
+//! `/voyager`, their browser files at `/assets/`, and `/healthz`.
 
+mod assets;
 mod graphiql;
 mod graphql_over_http;
 mod health;
+mod voyager;
 mod websocket;
 
 use axum::Router;
@@ -43,6 +46,8 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.cors_origins);
     Router::new()
         .route("/", get(graphiql::page))
+        .route("/voyager", get(voyager::page))
+        .route("/assets/{name}", get(assets::serve))
         .route(
             "/graphql",
             get(graphql_over_http::get).post(graphql_over_http::post),

@@ -8,7 +8,8 @@
 //! - [`cli`]: the command line (`serve`, `migrate`, `schema`, `import`, `export`).
 //! - [`config`]: the optional configuration file.
 //! - [`app`]: builds the application from its settings: database, schema, router.
-//! - [`http`]: the axum router and the GraphQL-over-HTTP handler.
+//! - [`http`]: the axum router, the GraphQL-over-HTTP handler, and the GraphiQL and Voyager
+//!   pages with their embedded browser files (`web/`, installed by `build.rs`).
 //! - [`graphql`]: the schema: API types, query roots, DataLoaders, paging, filters.
 //! - [`dataset`]: the bundled agendas, their file format, import and export.
 //! - [`auth`]: tokens, trusted issuers and the caller ([`auth::Viewer`]).

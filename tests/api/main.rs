@@ -18,4 +18,5 @@ mod schema_contract;
 mod statements;
 mod subscriptions;
 mod sync;
+mod web;
 mod writes;

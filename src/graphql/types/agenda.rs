@@ -14,8 +14,11 @@ use crate::domain::AgendaKind;
 use crate::graphql::loaders::{required_row, row, rows};
 use crate::ids::{Kind, global_id};
 
-/// An agenda: a samenwerkingsagenda or an IZA regioplan of one region, for a period, signed by
-/// its parties. It holds the themes, goals, indicators, knelpunten and initiatives agreed on.
+/// An agenda (Dutch: samenwerkingsagenda, regioplan): a samenwerkingsagenda or an IZA
+/// regioplan of one region, for a period, signed by its parties. It holds the themes, goals,
+/// indicators, knelpunten and initiatives agreed on. The regiobeeld a regioplan starts from
+/// (the picture of the region's figures and opgaven) is not an agenda of its own: its figures
+/// are the regioplan's indicators, its opgaven the regioplan's goals.
 #[derive(Clone, Debug)]
 pub struct Agenda(pub agenda::Model);
 
@@ -25,8 +28,11 @@ impl From<agenda::Model> for Agenda {
     }
 }
 
-/// An agenda: a samenwerkingsagenda or an IZA regioplan of one region, for a period, signed by
-/// its parties. It holds the themes, goals, indicators, knelpunten and initiatives agreed on.
+/// An agenda (Dutch: samenwerkingsagenda, regioplan): a samenwerkingsagenda or an IZA
+/// regioplan of one region, for a period, signed by its parties. It holds the themes, goals,
+/// indicators, knelpunten and initiatives agreed on. The regiobeeld a regioplan starts from
+/// (the picture of the region's figures and opgaven) is not an agenda of its own: its figures
+/// are the regioplan's indicators, its opgaven the regioplan's goals.
 #[Object]
 impl Agenda {
     /// The global id (`Agenda:1`), for `node(id:)`.

@@ -25,8 +25,9 @@ macro_rules! optional {
     };
 }
 
-/// A goal of an agenda. Goals nest: an opgave (challenge) holds doelen, and a doel can sit
-/// under two opgaven. `number` is the document's own numbering (1-17, 1a-6c, A-I, 1.1-7.7).
+/// A goal of an agenda (Dutch: doel, opgave, ambitie). Goals nest: an opgave (challenge) holds
+/// doelen, and a doel can sit under two opgaven. `number` is the document's own numbering
+/// (1-17, 1a-6c, A-I, 1.1-7.7).
 #[derive(Clone, Debug)]
 pub struct Goal(pub goal::Model);
 
@@ -36,8 +37,9 @@ impl From<goal::Model> for Goal {
     }
 }
 
-/// A goal of an agenda. Goals nest: an opgave (challenge) holds doelen, and a doel can sit
-/// under two opgaven. `number` is the document's own numbering (1-17, 1a-6c, A-I, 1.1-7.7).
+/// A goal of an agenda (Dutch: doel, opgave, ambitie). Goals nest: an opgave (challenge) holds
+/// doelen, and a doel can sit under two opgaven. `number` is the document's own numbering
+/// (1-17, 1a-6c, A-I, 1.1-7.7).
 #[Object]
 impl Goal {
     /// The global id (`Goal:12`), for `node(id:)`.
@@ -172,8 +174,9 @@ impl Goal {
     }
 }
 
-/// An indicator: an observed figure (value, unit, year, scope, benchmark: 272 GP-post contacts
-/// per 1,000 residents against 246 regionally) or a planned KPI (baseline and target).
+/// An indicator (Dutch: indicator, kengetal, KPI): an observed figure (value, unit, year,
+/// scope, benchmark: 272 GP-post contacts per 1,000 residents against 246 regionally) or a
+/// planned KPI (baseline and target) for the monitor of an agenda.
 #[derive(Clone, Debug)]
 pub struct Indicator(pub indicator::Model);
 
@@ -183,8 +186,9 @@ impl From<indicator::Model> for Indicator {
     }
 }
 
-/// An indicator: an observed figure (value, unit, year, scope, benchmark: 272 GP-post contacts
-/// per 1,000 residents against 246 regionally) or a planned KPI (baseline and target).
+/// An indicator (Dutch: indicator, kengetal, KPI): an observed figure (value, unit, year,
+/// scope, benchmark: 272 GP-post contacts per 1,000 residents against 246 regionally) or a
+/// planned KPI (baseline and target) for the monitor of an agenda.
 #[Object]
 impl Indicator {
     /// The global id (`Indicator:5`), for `node(id:)`.
@@ -290,7 +294,7 @@ impl Indicator {
     }
 }
 
-/// A knelpunt (bottleneck): a problem found under a goal or an initiative.
+/// A bottleneck (Dutch: knelpunt): a problem found under a goal or an initiative.
 #[derive(Clone, Debug)]
 pub struct Bottleneck(pub bottleneck::Model);
 
@@ -300,7 +304,7 @@ impl From<bottleneck::Model> for Bottleneck {
     }
 }
 
-/// A knelpunt (bottleneck): a problem found under a goal or an initiative.
+/// A bottleneck (Dutch: knelpunt): a problem found under a goal or an initiative.
 #[Object]
 impl Bottleneck {
     /// The global id (`Bottleneck:4`), for `node(id:)`.
@@ -361,8 +365,9 @@ impl Bottleneck {
     }
 }
 
-/// A milestone: a numbered step of an initiative, or an action planned for a year under a goal
-/// (werkagenda-actie).
+/// A milestone (Dutch: mijlpaal, stap, werkagenda-actie): a numbered step of an initiative,
+/// often in a quarter (kwartaal), or an action planned for a year under a goal (the
+/// werkagenda-acties of a regioplan).
 #[derive(Clone, Debug)]
 pub struct Milestone(pub milestone::Model);
 
@@ -372,8 +377,9 @@ impl From<milestone::Model> for Milestone {
     }
 }
 
-/// A milestone: a numbered step of an initiative, or an action planned for a year under a goal
-/// (werkagenda-actie).
+/// A milestone (Dutch: mijlpaal, stap, werkagenda-actie): a numbered step of an initiative,
+/// often in a quarter (kwartaal), or an action planned for a year under a goal (the
+/// werkagenda-acties of a regioplan).
 #[Object]
 impl Milestone {
     /// The global id (`Milestone:9`), for `node(id:)`.

@@ -11,8 +11,8 @@ use crate::domain::BodyKind;
 use crate::graphql::loaders::{required_row, rows};
 use crate::ids::{Kind, global_id};
 
-/// A governance body (overleg) that steers an agenda: its member parties and how often it
-/// meets.
+/// A governance body (Dutch: overleg: bestuurlijk overleg, stuurgroep, kernteam, themateam or
+/// thematafel, werkgroep) that steers an agenda: its member parties and how often it meets.
 #[derive(Clone, Debug)]
 pub struct GovernanceBody(pub governance_body::Model);
 
@@ -22,8 +22,8 @@ impl From<governance_body::Model> for GovernanceBody {
     }
 }
 
-/// A governance body (overleg) that steers an agenda: its member parties and how often it
-/// meets.
+/// A governance body (Dutch: overleg: bestuurlijk overleg, stuurgroep, kernteam, themateam or
+/// thematafel, werkgroep) that steers an agenda: its member parties and how often it meets.
 #[Object]
 impl GovernanceBody {
     /// The global id (`GovernanceBody:2`), for `node(id:)`.

@@ -16,9 +16,9 @@ use crate::graphql::loaders::{required_row, row, rows, rows_by_ids};
 use crate::ids::{Kind, global_id};
 use crate::policy;
 
-/// An initiative of an agenda: a project, action or werkonderwerp. It serves themes and goals,
-/// parties take part in it in a role, it has a timeline and steps, and partners report its
-/// status over time.
+/// An initiative of an agenda (Dutch: initiatief, actie, project, werkonderwerp). It serves
+/// themes and goals, parties take part in it in a role, it has a timeline and steps, and
+/// partners report its status over time.
 #[derive(Clone, Debug)]
 pub struct Initiative(pub initiative::Model);
 
@@ -69,9 +69,9 @@ pub struct Contact {
     pub phone: Option<String>,
 }
 
-/// An initiative of an agenda: a project, action or werkonderwerp. It serves themes and goals,
-/// parties take part in it in a role, it has a timeline and steps, and partners report its
-/// status over time.
+/// An initiative of an agenda (Dutch: initiatief, actie, project, werkonderwerp). It serves
+/// themes and goals, parties take part in it in a role, it has a timeline and steps, and
+/// partners report its status over time.
 #[Object]
 impl Initiative {
     /// The global id (`Initiative:42`), for `node(id:)`.

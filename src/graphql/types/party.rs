@@ -13,8 +13,9 @@ use crate::domain::{ParticipationRole, PartyKind, RegionRole};
 use crate::graphql::loaders::{rows, rows_by_ids};
 use crate::ids::{Kind, global_id};
 
-/// A party (partij, organisatie): a gemeente, insurer, care office, GGD, provider, network or
-/// national body. One organisation is one party whatever capacities it acts in; its capacity
+/// A party (Dutch: partij, organisatie): a gemeente, zorgverzekeraar (insurer), zorgkantoor
+/// (care office), GGD, zorgaanbieder (provider), netwerk or samenwerkingsverband, or national
+/// body. One organisation is one party whatever capacities it acts in; its capacity
 /// per region is on its region links. A party can also stand for a category of organisations
 /// ("huisartsen"): then `isCategory` is true.
 #[derive(Clone, Debug)]
@@ -26,8 +27,9 @@ impl From<party::Model> for Party {
     }
 }
 
-/// A party (partij, organisatie): a gemeente, insurer, care office, GGD, provider, network or
-/// national body. One organisation is one party whatever capacities it acts in; its capacity
+/// A party (Dutch: partij, organisatie): a gemeente, zorgverzekeraar (insurer), zorgkantoor
+/// (care office), GGD, zorgaanbieder (provider), netwerk or samenwerkingsverband, or national
+/// body. One organisation is one party whatever capacities it acts in; its capacity
 /// per region is on its region links. A party can also stand for a category of organisations
 /// ("huisartsen"): then `isCategory` is true.
 #[Object]

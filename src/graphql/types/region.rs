@@ -11,8 +11,9 @@ use crate::domain::{RegionKind, RegionRole};
 use crate::graphql::loaders::{row, rows};
 use crate::ids::{Kind, global_id};
 
-/// A region (regio) of one kind: a zorgkantoorregio, Wmo-regio, IZA-regio, GGD-regio and so
-/// on. Regions of different kinds overlap: a gemeente sits in several.
+/// A region (Dutch: regio) of one kind: a zorgkantoorregio, Wmo-regio, IZA-regio, GGD-regio,
+/// jeugdregio, subregio, or the region of a ROAZ (Regionaal Overleg Acute Zorg). Regions of
+/// different kinds overlap: a gemeente sits in several.
 #[derive(Clone, Debug)]
 pub struct Region(pub region::Model);
 
@@ -22,8 +23,9 @@ impl From<region::Model> for Region {
     }
 }
 
-/// A region (regio) of one kind: a zorgkantoorregio, Wmo-regio, IZA-regio, GGD-regio and so
-/// on. Regions of different kinds overlap: a gemeente sits in several.
+/// A region (Dutch: regio) of one kind: a zorgkantoorregio, Wmo-regio, IZA-regio, GGD-regio,
+/// jeugdregio, subregio, or the region of a ROAZ (Regionaal Overleg Acute Zorg). Regions of
+/// different kinds overlap: a gemeente sits in several.
 #[Object]
 impl Region {
     /// The global id (`Region:3`), for `node(id:)`.

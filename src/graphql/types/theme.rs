@@ -10,7 +10,7 @@ use super::{Agenda, Goal, Initiative, Provenance, loaders, visible_initiatives, 
 use crate::graphql::loaders::{row, rows, rows_by_ids};
 use crate::ids::{Kind, global_id};
 
-/// A theme (thema). The national headline themes (ouderen, GGZ, preventie, jeugd) are shared by
+/// A theme (Dutch: thema, prioriteit, speerpunt). The national headline themes (ouderen, GGZ, preventie, jeugd) are shared by
 /// all agendas; an agenda's own themes (wonen en zorg, mentale gezondheid) belong to it and may
 /// sit under a national theme.
 #[derive(Clone, Debug)]
@@ -22,7 +22,7 @@ impl From<theme::Model> for Theme {
     }
 }
 
-/// A theme (thema). The national headline themes (ouderen, GGZ, preventie, jeugd) are shared by
+/// A theme (Dutch: thema, prioriteit, speerpunt). The national headline themes (ouderen, GGZ, preventie, jeugd) are shared by
 /// all agendas; an agenda's own themes (wonen en zorg, mentale gezondheid) belong to it and may
 /// sit under a national theme.
 #[Object]
