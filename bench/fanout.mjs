@@ -16,6 +16,7 @@ const STATUSES = ['IDEA', 'PLANNED', 'RUNNING', 'COMPLETED', 'STOPPED'];
 const started = new Map(); // recordId+status -> write start (ms)
 const latencies = [];
 let deliveries = 0;
+let lastDelivery = 0;
 
 function subscribe() {
   return new Promise((resolve, reject) => {
@@ -33,7 +34,8 @@ function subscribe() {
         if (!event) return reject(new Error(`event with errors: ${message.data}`));
         const t0 = started.get(`${event.recordId}/${event.initiative?.status}`);
         if (t0 !== undefined) {
-          latencies.push(performance.now() - t0);
+          lastDelivery = performance.now();
+          latencies.push(lastDelivery - t0);
           deliveries += 1;
         }
       } else if (data.type === 'error') {
@@ -57,14 +59,28 @@ async function write(id, status) {
   return body.data.setInitiativeStatus;
 }
 
+async function statusOf(id) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: 'query($id: ID!) { initiative(ref: $id) { status } }', variables: { id } }),
+  });
+  return (await response.json()).data.initiative.status;
+}
+
+// The status each initiative has now: a write of the same status changes nothing and sends no event.
+const last = new Map();
+for (const id of ids.slice(0, Number(events))) last.set(id, await statusOf(id));
+
 const sockets = [];
 for (let i = 0; i < Number(subscribers); i++) sockets.push(await subscribe());
+// The server confirms no subscription: let the last ones settle before the first write.
+await new Promise((r) => setTimeout(r, 500));
 const expected = Number(subscribers) * Number(events);
 const begin = performance.now();
-let last = new Map();
 for (let e = 0; e < Number(events); e++) {
   const id = ids[e % ids.length];
-  // A status different from the last one written, so every write is a real change.
+  // A status different from the current one, so every write is a real change.
   let status = STATUSES[e % STATUSES.length];
   if (last.get(id) === status) status = STATUSES[(e + 1) % STATUSES.length];
   last.set(id, status);
@@ -73,7 +89,7 @@ for (let e = 0; e < Number(events); e++) {
 }
 const deadline = performance.now() + 15000;
 while (deliveries < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-const elapsed = (performance.now() - begin) / 1000;
+const elapsed = ((lastDelivery || performance.now()) - begin) / 1000;
 for (const socket of sockets) socket.close();
 latencies.sort((a, b) => a - b);
 const pick = (q) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] : null);

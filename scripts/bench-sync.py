@@ -27,7 +27,7 @@ def sync(items, key):
     return answer["data"]["syncInitiatives"], elapsed
 
 
-agenda = "sa-kennemerland-2021"
+agenda = sys.argv[4] if len(sys.argv) > 4 else "sa-kennemerland-2021"
 create = [{"externalRef": f"b{run}-{i}", "code": f"{agenda}/bench-{run}-{i}", "agenda": agenda, "title": f"Bench {i}", "status": "PLANNED"} for i in range(count)]
 update = [{"externalRef": f"b{run}-{i}", "status": "RUNNING", "progressNotes": f"stap {i}"} for i in range(count)]
 for name, items, key in [("create", create, f"c{run}"), ("update", update, f"u{run}"), ("replay", update, f"u{run}")]:

@@ -62,7 +62,13 @@ impl App {
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let state = AppState {
             schema: build_schema(db.conn.clone(), notifier.clone(), &settings.limits, true),
-            schema_anonymous: build_schema(db.conn.clone(), notifier, &settings.limits, false),
+            schema_anonymous: build_schema(
+                db.conn.clone(),
+                notifier.clone(),
+                &settings.limits,
+                false,
+            ),
+            relations: std::sync::Arc::new(crate::auth::cache::RelationsCache::new(notifier)),
             limits: std::sync::Arc::new(settings.limits.clone()),
             rates: crate::limits::RateLimits::new(&settings.limits),
             cors_origins: settings.cors_origins.clone(),

@@ -7,6 +7,7 @@
 //! request ([`viewer`]), so deactivating it or removing a membership takes effect at once.
 //! No token means anonymous; a bad token is `UNAUTHENTICATED`, never a silent anonymous.
 
+pub mod cache;
 pub mod config;
 pub mod token;
 pub mod viewer;

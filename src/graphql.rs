@@ -33,7 +33,9 @@ pub fn build_schema(
     .data(db)
     .data(notifier)
     .extension(crate::limits::CostBudget::new(limits))
-    .limit_depth(limits.max_depth)
+    // The exact depth check, which leaves introspection out, runs on every HTTP document
+    // (`limits::check_document`); this backstop covers subscriptions over WebSocket.
+    .limit_depth(limits.max_depth.max(crate::limits::DEPTH_BACKSTOP))
     .limit_complexity(limits.max_complexity);
     // Field suggestions ("did you mean ...?") map the schema for a prober: only callers with
     // a token get them.

@@ -38,6 +38,8 @@ pub struct AppState {
     pub cors_origins: Vec<String>,
     pub db: DatabaseConnection,
     pub auth: Arc<AuthConfig>,
+    /// The callers' relations, kept between requests until a write changes them.
+    pub relations: Arc<crate::auth::cache::RelationsCache>,
 }
 
 /// The router of the service; tests call it in process or serve it on port 0.

@@ -12,11 +12,16 @@
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The limits of the service, with their defaults.
+/// The depth async-graphql itself enforces, for documents that do not pass through
+/// [`check_document`] (subscriptions over WebSocket); introspection counts there.
+pub const DEPTH_BACKSTOP: usize = 20;
+
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Deepest nesting of fields (`DEPTH_LIMIT`). Default 12.
@@ -125,6 +130,19 @@ pub fn check_document(
             ),
         ));
     }
+    let mut depths = Depths::new(document);
+    for (_, operation) in document.operations.iter() {
+        let depth = depths.of(&operation.node.selection_set.node);
+        if depth > limits.max_depth {
+            return Err(refuse(
+                "DEPTH_LIMIT",
+                format!(
+                    "an operation nests {depth} fields deep; at most {}",
+                    limits.max_depth
+                ),
+            ));
+        }
+    }
     let mut counts = Counts::default();
     for (_, operation) in document.operations.iter() {
         counts.directives += operation.node.directives.len();
@@ -189,6 +207,57 @@ impl Counts {
                 }
             }
         }
+    }
+}
+
+/// How deep selections nest, through fragments. Introspection (`__schema`, `__type`) does not
+/// count: the standard introspection query that GraphiQL, code generators and `gql` send nests
+/// 13 deep in its type references, and its shape is fixed, so the depth limit would only
+/// refuse the tools. Each fragment's depth is computed once (no blow-up from fragments that
+/// spread others many times), and a fragment that spreads itself counts as empty (validation
+/// refuses it afterwards).
+struct Depths<'a> {
+    document: &'a ExecutableDocument,
+    fragments: HashMap<&'a str, Option<usize>>,
+}
+
+impl<'a> Depths<'a> {
+    fn new(document: &'a ExecutableDocument) -> Self {
+        Depths {
+            document,
+            fragments: HashMap::new(),
+        }
+    }
+
+    fn of(&mut self, set: &'a SelectionSet) -> usize {
+        let mut deepest = 0;
+        for item in &set.items {
+            let depth = match &item.node {
+                Selection::Field(field) => match field.node.name.node.as_str() {
+                    "__schema" | "__type" => 0,
+                    _ => 1 + self.of(&field.node.selection_set.node),
+                },
+                Selection::InlineFragment(inline) => self.of(&inline.node.selection_set.node),
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    match self.fragments.get(name) {
+                        Some(Some(depth)) => *depth,
+                        Some(None) => 0, // being computed: a cycle
+                        None => match self.document.fragments.get(name) {
+                            Some(fragment) => {
+                                self.fragments.insert(name, None);
+                                let depth = self.of(&fragment.node.selection_set.node);
+                                self.fragments.insert(name, Some(depth));
+                                depth
+                            }
+                            None => 0,
+                        },
+                    }
+                }
+            };
+            deepest = deepest.max(depth);
+        }
+        deepest
     }
 }
 

@@ -5,23 +5,34 @@
 //! instance listens on that channel, so a change made through one instance wakes the
 //! subscribers of all of them. A notification only says "look": subscribers read the change
 //! feed, so a lost or doubled notification costs a read, never an event.
+//!
+//! The same way, writes that change who is related to what (parties, memberships, regions,
+//! agendas, participations) bump a generation number here and send
+//! `NOTIFY regiograaf_relations`; the per-organisation cache of those relations
+//! (`auth/cache.rs`) drops whatever it loaded under an older generation.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
 /// The PostgreSQL channel writes notify.
 pub const CHANNEL: &str = "regiograaf_changes";
+/// The PostgreSQL channel writes that change relations notify.
+pub const RELATIONS_CHANNEL: &str = "regiograaf_relations";
 
 /// Wakes the subscriptions of this instance.
 #[derive(Clone, Debug)]
 pub struct Notifier {
     tx: broadcast::Sender<()>,
+    relations: Arc<AtomicU64>,
 }
 
 impl Default for Notifier {
     fn default() -> Self {
         Notifier {
             tx: broadcast::channel(64).0,
+            relations: Arc::default(),
         }
     }
 }
@@ -30,6 +41,16 @@ impl Notifier {
     /// Tells this instance's subscribers to look at the feed.
     pub fn notify(&self) {
         let _ = self.tx.send(());
+    }
+
+    /// Says that relations changed (after the write committed): cached relations are stale.
+    pub fn relations_changed(&self) {
+        self.relations.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The generation of the relations: it grows with every change.
+    pub fn relations_generation(&self) -> u64 {
+        self.relations.load(Ordering::SeqCst)
     }
 
     /// A receiver that wakes on every notification.
@@ -45,11 +66,21 @@ impl Notifier {
             loop {
                 match sea_orm::sqlx::postgres::PgListener::connect(&url).await {
                     Ok(mut listener) => {
-                        if listener.listen(CHANNEL).await.is_ok() {
-                            // Changes made while we were away are in the feed: look once.
+                        if listener
+                            .listen_all([CHANNEL, RELATIONS_CHANNEL])
+                            .await
+                            .is_ok()
+                        {
+                            // Changes made while we were away are in the feed: look once;
+                            // relations may have changed too.
                             notifier.notify();
-                            while listener.recv().await.is_ok() {
-                                notifier.notify();
+                            notifier.relations_changed();
+                            while let Ok(notification) = listener.recv().await {
+                                if notification.channel() == RELATIONS_CHANNEL {
+                                    notifier.relations_changed();
+                                } else {
+                                    notifier.notify();
+                                }
                             }
                         }
                     }

@@ -5,8 +5,10 @@
 use entity::{agenda, initiative_party, party, party_membership, region, region_party};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use tokio::sync::OnceCell;
 
+use super::cache::RelationsCache;
 use super::token::Claims;
 use crate::error::{AppError, AppResult};
 
@@ -66,7 +68,8 @@ pub struct Viewer {
     pub role: Role,
     pub subject: Option<String>,
     pub token_id: Option<String>,
-    relations: OnceCell<Relations>,
+    relations: OnceCell<Arc<Relations>>,
+    cache: Option<Arc<RelationsCache>>,
 }
 
 impl Viewer {
@@ -78,6 +81,7 @@ impl Viewer {
             subject: None,
             token_id: None,
             relations: OnceCell::new(),
+            cache: None,
         }
     }
 
@@ -109,6 +113,7 @@ impl Viewer {
             subject: claims.subject,
             token_id: claims.token_id,
             relations: OnceCell::new(),
+            cache: None,
         })
     }
 
@@ -117,15 +122,34 @@ impl Viewer {
         self.org.is_some() && self.role == Role::Admin
     }
 
-    /// The caller's relations, read once per request (five statements) when first needed.
+    /// Takes the caller's relations from `cache` rather than loading them for each request.
+    pub fn with_cache(mut self, cache: Arc<RelationsCache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The caller's relations, fixed for the request once first needed: from the cache, or
+    /// read (five statements) when there is none or it is stale.
     pub async fn relations(&self, db: &DatabaseConnection) -> AppResult<&Relations> {
-        self.relations
-            .get_or_try_init(|| load_relations(db, self.org.as_ref().map(|o| o.id)))
-            .await
+        let org = self.org.as_ref().map(|o| o.id);
+        let relations = self
+            .relations
+            .get_or_try_init(|| async {
+                match &self.cache {
+                    Some(cache) => cache.get(db, org).await,
+                    None => load_relations(db, org).await.map(Arc::new),
+                }
+            })
+            .await?;
+        Ok(relations)
     }
 }
 
-async fn load_relations(db: &DatabaseConnection, org: Option<i32>) -> AppResult<Relations> {
+/// Reads the relations of `org` (five statements).
+pub(super) async fn load_relations(
+    db: &DatabaseConnection,
+    org: Option<i32>,
+) -> AppResult<Relations> {
     let agenda_region: Vec<(i32, i32)> = agenda::Entity::find()
         .select_only()
         .column(agenda::Column::Id)

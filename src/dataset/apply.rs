@@ -349,6 +349,12 @@ pub async fn apply(
     if dry_run {
         txn.rollback().await?;
     } else {
+        use sea_orm::ConnectionTrait;
+        if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            // Running servers drop the relations they cached (see auth/cache.rs).
+            txn.execute_unprepared(&format!("NOTIFY {}", crate::notify::RELATIONS_CHANNEL))
+                .await?;
+        }
         txn.commit().await?;
     }
     Ok(report)

@@ -12,9 +12,13 @@ macro_rules! transaction {
             let $journal = &mut journal;
             $body
         }?;
+        let relations = journal.touches_relations();
         journal.flush(&$txn, $now).await?;
         $txn.commit().await.map_err(AppError::from)?;
         $w.notifier.notify();
+        if relations {
+            $w.notifier.relations_changed();
+        }
         value
     }};
 }

@@ -52,8 +52,11 @@ async fn connection_data(state: AppState, payload: Value) -> async_graphql::Resu
             Viewer::from_claims(&state.db, claims)
                 .await
                 .map_err(|e| async_graphql::Error::new(e.message()))?
+                .with_cache(state.relations.clone())
         }
-        None if state.auth.anonymous == AnonymousAccess::Public => Viewer::anonymous(),
+        None if state.auth.anonymous == AnonymousAccess::Public => {
+            Viewer::anonymous().with_cache(state.relations.clone())
+        }
         None => {
             return Err(async_graphql::Error::new(
                 "this service needs a bearer token in the connection_init payload",

@@ -31,11 +31,16 @@ pub struct Journal {
     audits: Vec<audit_entry::ActiveModel>,
     events: Vec<(&'static str, i32, &'static str, Option<i32>)>,
     history: Vec<status_change::ActiveModel>,
+    relations: bool,
 }
 
 impl Journal {
     /// Records one write by `actor` at `at`.
     pub fn record(&mut self, actor: &Actor, at: DateTime<Utc>, entry: Entry) {
+        // Only an update of an initiative's own fields leaves every caller's relations as
+        // they were; creating one adds its lead, links add parties, and the other records
+        // are the parties, regions and agendas relations are made of.
+        self.relations |= !(entry.entity == "initiative" && entry.operation == "update");
         let change_op = if entry.operation == "delete" {
             "delete"
         } else {
@@ -85,6 +90,11 @@ impl Journal {
         });
     }
 
+    /// Whether the writes may have changed who is related to what (see `auth/cache.rs`).
+    pub fn touches_relations(&self) -> bool {
+        self.relations
+    }
+
     /// Inserts everything recorded, within the caller's transaction.
     pub async fn flush(self, txn: &impl ConnectionTrait, at: DateTime<Utc>) -> AppResult<()> {
         for chunk in self.audits.chunks(CHUNK) {
@@ -106,6 +116,10 @@ impl Journal {
             // Delivered at commit to every instance listening (see notify.rs).
             txn.execute_unprepared(&format!("NOTIFY {}", crate::notify::CHANNEL))
                 .await?;
+            if self.relations {
+                txn.execute_unprepared(&format!("NOTIFY {}", crate::notify::RELATIONS_CHANNEL))
+                    .await?;
+            }
         }
         for chunk in self.events.chunks(CHUNK) {
             let mut insert = Query::insert();

@@ -155,6 +155,10 @@ impl SyncMutation {
         .await?;
         if !report.dry_run && !report.replayed {
             w.notifier.notify();
+            // A created initiative has the caller as its lead: a new relation.
+            if report.items.iter().any(|i| i.outcome == Outcome::Created) {
+                w.notifier.relations_changed();
+            }
         }
         let count = |o: Outcome| report.items.iter().filter(|i| i.outcome == o).count() as i32;
         Ok(SyncResult {
