@@ -706,3 +706,62 @@ fn a_configuration_file_with_pem_and_jwks_keys_is_read_and_used() {
         "{error}"
     );
 }
+
+/// Reads `budgetEur` (rule PARTICIPANT) of `code` as `token`: `Ok(value)` or `Err(code)`.
+async fn budget_as(app: &TestApp, token: &str, code: &str) -> Result<Value, String> {
+    let query = format!("{{ initiative(ref: \"{code}\") {{ budgetEur }} }}");
+    let (_, _, body) = post(app, Some(token), &query).await;
+    match body.get("errors") {
+        Some(_) => Err(first_code(&body).to_string()),
+        None => Ok(body["data"]["initiative"]["budgetEur"].clone()),
+    }
+}
+
+const JOINED: &str = "regioplan-kennemerland-2023/netwerk-dashboard";
+
+/// Adds GGD Kennemerland to the initiative through `app`, as an administrator.
+async fn add_ggd(app: &TestApp) {
+    let admin = token("zilveren-kruis", "admin");
+    let mutation = format!(
+        "mutation {{ addInitiativeParty(initiative: \"{JOINED}\", party: \"ggd-kennemerland\", role: ADVISOR) {{ id }} }}"
+    );
+    let (_, _, body) = post(app, Some(&admin), &mutation).await;
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
+// The relations are cached between requests (auth/cache.rs): a new participation must still
+// count for the very next request.
+on_both!(
+    a_new_participation_counts_for_the_next_request,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let ggd = token("ggd-kennemerland", "viewer");
+        assert_eq!(budget_as(&app, &ggd, JOINED).await, Err("FORBIDDEN".into()));
+        assert_eq!(budget_as(&app, &ggd, JOINED).await, Err("FORBIDDEN".into()));
+        add_ggd(&app).await;
+        assert!(budget_as(&app, &ggd, JOINED).await.is_ok());
+    }
+);
+
+// On PostgreSQL the other instances hear of the change (NOTIFY regiograaf_relations).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_participation_counts_on_every_instance() {
+    let url = crate::helpers::seeded_database(Backend::Postgres).await;
+    let a = TestApp::spawn_on(Backend::Postgres, url.clone()).await;
+    let b = TestApp::spawn_on(Backend::Postgres, url).await;
+    let ggd = token("ggd-kennemerland", "viewer");
+    // B caches GGD's relations; the change is made through A.
+    assert_eq!(budget_as(&b, &ggd, JOINED).await, Err("FORBIDDEN".into()));
+    add_ggd(&a).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        match budget_as(&b, &ggd, JOINED).await {
+            Ok(_) => break,
+            Err(code) if std::time::Instant::now() < deadline => {
+                assert_eq!(code, "FORBIDDEN");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(code) => panic!("instance B still answers {code} 3 s after the change"),
+        }
+    }
+}

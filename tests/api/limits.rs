@@ -512,3 +512,53 @@ async fn introspection_can_be_kept_to_callers_with_a_token() {
     let (_, answer, _) = post(&app, Some(&token("vgz", "viewer")), introspect).await;
     assert_eq!(answer["data"]["__schema"]["queryType"]["name"], "Query");
 }
+
+/// The introspection query graphql-js's `getIntrospectionQuery()` builds (type references
+/// nested as deep as graphql 17 nests them): what GraphiQL, code generators and `gql` send.
+fn standard_introspection() -> String {
+    let type_ref = format!(
+        "kind name {}",
+        (0..9).fold(String::new(), |inner, _| format!(
+            "ofType {{ kind name {inner} }}"
+        ))
+    );
+    format!(
+        "query IntrospectionQuery {{ __schema {{ queryType {{ name }} mutationType {{ name }} \
+         subscriptionType {{ name }} types {{ ...FullType }} directives {{ name description \
+         locations args {{ ...InputValue }} }} }} }}
+         fragment FullType on __Type {{ kind name description fields(includeDeprecated: true) {{ \
+         name description args {{ ...InputValue }} type {{ ...TypeRef }} isDeprecated \
+         deprecationReason }} inputFields {{ ...InputValue }} interfaces {{ ...TypeRef }} \
+         enumValues(includeDeprecated: true) {{ name description isDeprecated deprecationReason }} \
+         possibleTypes {{ ...TypeRef }} }}
+         fragment InputValue on __InputValue {{ name description type {{ ...TypeRef }} defaultValue }}
+         fragment TypeRef on __Type {{ {type_ref} }}"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standard_introspection_query_passes_the_depth_limit() {
+    let app = app_with(Limits::default()).await;
+    let (status, answer, _) = post(&app, None, body(&standard_introspection())).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.get("errors").is_none(), "{answer}");
+    assert!(
+        answer["data"]["__schema"]["types"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 50
+    );
+    // Depth through fragments still counts for everything else.
+    let levels = Limits::default().max_depth;
+    let nested = format!(
+        "{{ initiative(ref: \"x\") {{ ...P }} }} fragment P on Initiative {{ {}code{} }}",
+        "parent { ".repeat(levels),
+        " }".repeat(levels)
+    );
+    let (_, answer, _) = post(&app, None, body(&nested)).await;
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"], "DEPTH_LIMIT",
+        "{answer}"
+    );
+}
