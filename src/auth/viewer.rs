@@ -3,6 +3,7 @@
 //! acts through, its regions and the initiatives it takes part in.
 
 use entity::{agenda, initiative_party, party, party_membership, region, region_party};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -60,11 +61,21 @@ pub struct Relations {
     pub agenda_region: HashMap<i32, i32>,
 }
 
+/// The organisation's row with the size of its allow-list.
+#[derive(sea_orm::FromQueryResult)]
+struct OrgRow {
+    #[sea_orm(nested)]
+    party: party::Model,
+    listed: i64,
+}
+
 /// Who is calling.
 #[derive(Debug)]
 pub struct Viewer {
     /// The organisation, or `None` for an anonymous caller.
     pub org: Option<party::Model>,
+    /// The organisation runs only registered operations (it has an allow-list).
+    pub restricted: bool,
     pub role: Role,
     pub subject: Option<String>,
     pub token_id: Option<String>,
@@ -77,6 +88,7 @@ impl Viewer {
     pub fn anonymous() -> Self {
         Viewer {
             org: None,
+            restricted: false,
             role: Role::Viewer,
             subject: None,
             token_id: None,
@@ -88,10 +100,20 @@ impl Viewer {
     /// The caller a verified token names; an unknown or deactivated organisation is
     /// `UNAUTHENTICATED`.
     pub async fn from_claims(db: &DatabaseConnection, claims: Claims) -> AppResult<Viewer> {
-        let org = party::Entity::find()
+        // One statement: the organisation, and whether it is held to an allow-list.
+        let row = party::Entity::find()
             .filter(party::Column::Code.eq(claims.org.as_str()))
+            .column_as(
+                Expr::cust(
+                    "(SELECT COUNT(*) FROM allow_list WHERE allow_list.party_id = party.id)",
+                ),
+                "listed",
+            )
+            .into_model::<OrgRow>()
             .one(db)
             .await?;
+        let restricted = row.as_ref().is_some_and(|r| r.listed > 0);
+        let org = row.map(|r| r.party);
         let org = match org {
             Some(org) if org.active => org,
             Some(_) => {
@@ -109,6 +131,7 @@ impl Viewer {
         };
         Ok(Viewer {
             org: Some(org),
+            restricted,
             role: claims.role,
             subject: claims.subject,
             token_id: claims.token_id,

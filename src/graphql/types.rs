@@ -44,6 +44,28 @@ pub(crate) fn wrap_all<M, T: From<M>>(rows: Vec<M>) -> Vec<T> {
     rows.into_iter().map(T::from).collect()
 }
 
+/// Keeps the first `first` items (all when `None`) that belong to no initiative or to one the
+/// caller may see. Only as many initiatives are read as it takes to find them, a page at a
+/// time: a party taking part in thousands of initiatives asked for its first ten reads about
+/// ten, not thousands.
+pub async fn keep_first_visible<T>(
+    ctx: &Context<'_>,
+    items: Vec<T>,
+    first: Option<usize>,
+    initiative_of: impl Fn(&T) -> Option<i32> + Copy,
+) -> async_graphql::Result<Vec<T>> {
+    let Some(first) = first else {
+        return keep_visible(ctx, items, initiative_of).await;
+    };
+    let mut kept = Vec::with_capacity(first.min(items.len()));
+    let mut rest = items.into_iter().peekable();
+    while kept.len() < first && rest.peek().is_some() {
+        let page: Vec<T> = rest.by_ref().take(first - kept.len()).collect();
+        kept.extend(keep_visible(ctx, page, initiative_of).await?);
+    }
+    Ok(kept)
+}
+
 /// Keeps the items that belong to no initiative or to one the caller may see.
 pub async fn keep_visible<T>(
     ctx: &Context<'_>,

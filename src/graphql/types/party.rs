@@ -118,8 +118,12 @@ impl Party {
         first: Option<u32>,
     ) -> Result<Vec<Participation>> {
         let links = rows(&loaders(ctx).initiatives_of_party, self.0.id).await?;
-        let links = super::keep_visible(ctx, links, |l| Some(l.initiative_id)).await?;
-        Ok(Participation::filtered(links, role, first))
+        let links = Participation::filtered(links, role, None);
+        let links = super::keep_first_visible(ctx, links, first.map(|n| n as usize), |l| {
+            Some(l.0.initiative_id)
+        })
+        .await?;
+        Ok(links)
     }
 
     /// The agendas this party signed.
