@@ -71,6 +71,9 @@ impl App {
             relations: std::sync::Arc::new(crate::auth::cache::RelationsCache::new(notifier)),
             limits: std::sync::Arc::new(settings.limits.clone()),
             rates: crate::limits::RateLimits::new(&settings.limits),
+            executing: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                settings.limits.max_concurrent.max(1),
+            )),
             cors_origins: settings.cors_origins.clone(),
             operations: crate::operations::Operations::default(),
             db: db.conn.clone(),

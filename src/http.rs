@@ -38,6 +38,8 @@ pub struct AppState {
     pub cors_origins: Vec<String>,
     pub db: DatabaseConnection,
     pub auth: Arc<AuthConfig>,
+    /// Permits to execute an operation (`Limits::max_concurrent`).
+    pub executing: Arc<tokio::sync::Semaphore>,
     /// The callers' relations, kept between requests until a write changes them.
     pub relations: Arc<crate::auth::cache::RelationsCache>,
 }

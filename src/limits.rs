@@ -42,6 +42,10 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Longest a request may run (`TIMEOUT`, HTTP 503). Default 30 s.
     pub request_timeout: Duration,
+    /// Operations executing at once on this instance; the others wait their turn (within
+    /// the request timeout). Default 16, the size of the PostgreSQL pool: more at once would
+    /// only hold their memory while waiting for a connection.
+    pub max_concurrent: usize,
     /// Longest one SQL statement may run on PostgreSQL. Default 15 s.
     pub statement_timeout: Duration,
     /// Requests per minute per organisation (anonymous callers: per IP address)
@@ -94,6 +98,7 @@ impl Default for Limits {
             max_document_bytes: 32 * 1024,
             max_body_bytes: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            max_concurrent: 16,
             statement_timeout: Duration::from_secs(15),
             requests_per_minute: 1_200,
             burst: 200,

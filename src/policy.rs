@@ -10,7 +10,7 @@
 //! step), and `Query.accessRules` lists this table for portals.
 
 use async_graphql::{Context, Enum, SimpleObject};
-use entity::initiative;
+use entity::{initiative, initiative_party};
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
@@ -290,7 +290,12 @@ pub async fn visible_initiatives(ctx: &Context<'_>) -> AppResult<Condition> {
         .filter(|(_, region)| regions.contains(region))
         .map(|(agenda, _)| *agenda)
         .collect();
-    let participating: Vec<i32> = rel.participations.keys().copied().collect();
+    // A subquery, not the list of ids: an insurer may take part in thousands of initiatives.
+    let participating = sea_orm::sea_query::Query::select()
+        .column(initiative_party::Column::InitiativeId)
+        .from(initiative_party::Entity)
+        .and_where(initiative_party::Column::PartyId.is_in(rel.acting.clone()))
+        .to_owned();
     Ok(Condition::any()
         .add(public)
         .add(
@@ -298,7 +303,7 @@ pub async fn visible_initiatives(ctx: &Context<'_>) -> AppResult<Condition> {
                 .add(initiative::Column::Visibility.eq(Visibility::Region.as_db()))
                 .add(initiative::Column::AgendaId.is_in(agendas)),
         )
-        .add(initiative::Column::Id.is_in(participating)))
+        .add(initiative::Column::Id.in_subquery(participating)))
 }
 
 /// The ids of the initiatives the caller may see, as a subquery for conditions on rows that

@@ -484,9 +484,14 @@ async fn execute(
         .data(viewer)
         .data(limits::BudgetKey(budget))
         .data(request_id);
+    // Waiting for a permit counts against the request's time, like the execution.
+    let run = async {
+        let _permit = state.executing.acquire().await;
+        drive(scheduler, schema.execute(request)).await
+    };
     let response = match tokio::time::timeout(
         state.limits.request_timeout,
-        drive(scheduler, schema.execute(request)).instrument(span.clone()),
+        run.instrument(span.clone()),
     )
     .await
     {
