@@ -5,6 +5,7 @@ mod assets;
 mod graphiql;
 mod graphql_over_http;
 mod health;
+mod shape;
 mod voyager;
 mod websocket;
 

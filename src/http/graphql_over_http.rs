@@ -97,7 +97,11 @@ fn request_error(media: Media, status: StatusCode, code: &str, message: &str) ->
 }
 
 fn respond(media: Media, status: StatusCode, body: Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+    respond_text(media, status, body.to_string())
+}
+
+fn respond_text(media: Media, status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, media.content_type());
@@ -475,7 +479,8 @@ async fn execute(
         })
         .unwrap_or_else(|| "anonymous".to_string());
     // async-graphql runs the document parsed above rather than parsing it again.
-    request.set_parsed_query(document);
+    // The document stays at hand to give the data the query's shape (`shape.rs`).
+    request.set_parsed_query(document.clone());
     let span = tracing::info_span!("request", id = %request_id.0, operation = %operation, organisation = %organisation);
     let started = std::time::Instant::now();
     let scheduler = Scheduler::default();
@@ -526,12 +531,9 @@ async fn execute(
         )
     });
     let mut body = Map::new();
-    if !request_failed {
-        body.insert(
-            "data".into(),
-            response.data.into_json().unwrap_or(Value::Null),
-        );
-    }
+    let data = (!request_failed).then(|| {
+        super::shape::shape_data(response.data, &document, params.operation_name.as_deref())
+    });
     if !errors.is_empty() {
         body.insert("errors".into(), Value::Array(errors));
     }
@@ -552,7 +554,23 @@ async fn execute(
     } else {
         StatusCode::OK
     };
-    respond(media, status, Value::Object(body))
+    match data {
+        // `data` first, its fields in query order: serialized from async-graphql's ordered
+        // value, not through `serde_json::Value`, whose maps sort their keys.
+        Some(data) => {
+            let mut text = String::from("{\"data\":");
+            text.push_str(&serde_json::to_string(&data).unwrap_or_else(|_| "null".into()));
+            for (key, value) in &body {
+                text.push(',');
+                text.push_str(&Value::String(key.clone()).to_string());
+                text.push(':');
+                text.push_str(&value.to_string());
+            }
+            text.push('}');
+            respond_text(media, status, text)
+        }
+        None => respond(media, status, Value::Object(body)),
+    }
 }
 
 /// An error as JSON, with a code for those that async-graphql raised without one: a

@@ -111,3 +111,46 @@ async fn a_database_that_goes_down_gives_unavailable_and_no_internals() {
         "the service recovers by itself when the database returns"
     );
 }
+
+// A field that failed is null, not missing, and every object lists its fields in the order
+// the query asked for them (async-graphql alone drops the field and orders by completion).
+on_both!(
+    withheld_fields_are_null_and_fields_come_in_query_order,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let query = "{ zz: __typename initiative(ref: \"regioplan-kennemerland-2023/netwerk-dashboard\") \
+                     { title budgetEur code ... on Initiative { status } agenda { title code } } }";
+        let text = app
+            .client
+            .post(format!("{}/graphql", app.url))
+            .header("content-type", "application/json")
+            .body(json!({ "query": query }).to_string())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(first_code(&body), "FORBIDDEN", "{text}");
+        let initiative = &body["data"]["initiative"];
+        assert!(
+            initiative.as_object().unwrap().contains_key("budgetEur"),
+            "{text}"
+        );
+        assert!(initiative["budgetEur"].is_null(), "{text}");
+        let order = [
+            "\"data\"",
+            "\"zz\"",
+            "\"initiative\"",
+            "\"title\"",
+            "\"budgetEur\"",
+            "\"code\"",
+            "\"status\"",
+            "\"agenda\"",
+            "\"errors\"",
+        ];
+        let at: Vec<usize> = order.iter().map(|k| text.find(k).unwrap()).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{order:?} in {text}");
+    }
+);
