@@ -1,6 +1,7 @@
 //! The caller of a request: its organisation (looked up fresh on every request), its role,
-//! and, computed once per request when a rule needs them, its relations: the collectives it
-//! acts through, its regions and the initiatives it takes part in.
+//! and, fixed for the request once a rule needs them, its relations: the collectives it acts
+//! through, its regions and the initiatives it takes part in (kept between requests by
+//! `cache.rs` until a write changes them).
 
 use entity::{agenda, initiative_party, party, party_membership, region, region_party};
 use sea_orm::sea_query::Expr;
