@@ -435,6 +435,47 @@ pub async fn create(
     new: NewInitiative,
     now: DateTime<Utc>,
 ) -> AppResult<initiative::Model> {
+    check_new(viewer, &new)?;
+    if agenda::Entity::find_by_id(new.agenda_id)
+        .one(txn)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::bad_input("input.agenda", "no such agenda"));
+    }
+    check_region(viewer, relations, new.agenda_id)?;
+    if initiative::Entity::find()
+        .filter(initiative::Column::Code.eq(new.code.as_str()))
+        .one(txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::bad_input(
+            "input.code",
+            format!("`{}` is taken", new.code),
+        ));
+    }
+    let (model, lead) = insert_new(txn, journal, actor, viewer, relations, new, now).await?;
+    lead.insert(txn).await?;
+    Ok(model)
+}
+
+/// New initiatives go into an agenda of the caller's own region.
+fn check_region(viewer: &Viewer, relations: Option<&Relations>, agenda_id: i32) -> AppResult<()> {
+    let facts = InitiativeFacts { id: 0, agenda_id };
+    if policy::passes(viewer, relations, Rule::RegionMember, facts) || viewer.is_admin() {
+        Ok(())
+    } else {
+        Err(refuse(
+            Rule::RegionMember,
+            "initiatives are created in an agenda of one's own region",
+        ))
+    }
+}
+
+/// The checks of a new initiative that need no database: the caller's role, the title, the
+/// fields and the code's form. Returns the caller's organisation.
+fn check_new(viewer: &Viewer, new: &NewInitiative) -> AppResult<i32> {
     require_role(viewer, Role::Editor)?;
     let org = viewer
         .org
@@ -455,35 +496,28 @@ pub async fn create(
             "lowercase letters, digits, `-`, `/`, `.`; at most 160",
         ));
     }
-    let agenda = agenda::Entity::find_by_id(new.agenda_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::bad_input("input.agenda", "no such agenda"))?;
-    let facts = InitiativeFacts {
-        id: 0,
-        agenda_id: agenda.id,
-    };
-    if !(policy::passes(viewer, relations, Rule::RegionMember, facts) || viewer.is_admin()) {
-        return Err(refuse(
-            Rule::RegionMember,
-            "initiatives are created in an agenda of one's own region",
-        ));
-    }
-    if initiative::Entity::find()
-        .filter(initiative::Column::Code.eq(new.code.as_str()))
-        .one(txn)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::bad_input(
-            "input.code",
-            format!("`{}` is taken", new.code),
-        ));
-    }
+    Ok(org)
+}
+
+/// Inserts a new initiative whose agenda exists and whose code is free (the caller has
+/// checked both: `create` one at a time, a sync for all its items at once) and journals it.
+/// Returns it with the caller's lead participation, for the caller to insert: a sync inserts
+/// those of all its items together.
+pub async fn insert_new(
+    txn: &impl ConnectionTrait,
+    journal: &mut Journal,
+    actor: &Actor,
+    viewer: &Viewer,
+    relations: Option<&Relations>,
+    new: NewInitiative,
+    now: DateTime<Utc>,
+) -> AppResult<(initiative::Model, initiative_party::ActiveModel)> {
+    let org = check_new(viewer, &new)?;
+    check_region(viewer, relations, new.agenda_id)?;
     let p = &new.patch;
     let model = initiative::ActiveModel {
         code: Set(new.code.clone()),
-        agenda_id: Set(agenda.id),
+        agenda_id: Set(new.agenda_id),
         parent_id: Set(None),
         title: Set(new.title.clone()),
         summary: Set(p.summary.clone().flatten()),
@@ -511,7 +545,7 @@ pub async fn create(
     }
     .insert(txn)
     .await?;
-    initiative_party::ActiveModel {
+    let lead = initiative_party::ActiveModel {
         initiative_id: Set(model.id),
         party_id: Set(org),
         role: Set(ParticipationRole::Lead.as_db().into()),
@@ -524,9 +558,7 @@ pub async fn create(
         asserted_by_id: Set(Some(org)),
         note: Set(None),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    };
     let after = serde_json::to_value(&model).unwrap_or_default();
     let mut changes = Map::new();
     if let Value::Object(fields) = after {
@@ -542,11 +574,11 @@ pub async fn create(
             entity: "initiative",
             record_id: model.id,
             initiative_id: Some(model.id),
-            agenda_id: Some(agenda.id),
+            agenda_id: Some(new.agenda_id),
             changes,
         },
     );
-    Ok(model)
+    Ok((model, lead))
 }
 
 /// Deletes an initiative: for its lead, its region's coordinator and administrators.

@@ -8,7 +8,7 @@
 //! applies nothing; a report older (`asOf`) than the stored one never overwrites it.
 
 use chrono::{DateTime, Utc};
-use entity::{agenda, idempotency_key, initiative, initiative_ref};
+use entity::{agenda, idempotency_key, initiative, initiative_party, initiative_ref};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QuerySelect, TransactionTrait,
@@ -229,6 +229,7 @@ pub async fn sync(
         .collect();
 
     let mut seen_refs = HashSet::new();
+    let mut created = Created::default();
     let mut results = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
         let path = format!("items.{index}");
@@ -250,6 +251,7 @@ pub async fn sync(
             &path,
             item,
             &mut seen_refs,
+            &mut created,
             &by_ref,
             &by_code,
             &mut rows,
@@ -285,6 +287,7 @@ pub async fn sync(
         txn.rollback().await?;
         return Ok(report);
     }
+    created.insert(&txn).await?;
     journal.flush(&txn, now).await?;
     if let Some(key) = key {
         idempotency_key::ActiveModel {
@@ -313,6 +316,7 @@ async fn apply_item(
     path: &str,
     item: SyncItem,
     seen_refs: &mut HashSet<String>,
+    created: &mut Created,
     by_ref: &HashMap<String, i32>,
     by_code: &HashMap<String, i32>,
     rows: &mut HashMap<i32, initiative::Model>,
@@ -358,24 +362,34 @@ async fn apply_item(
         let agenda_id = *agendas.get(agenda).ok_or_else(|| {
             AppError::bad_input(format!("{path}.agenda"), format!("no agenda `{agenda}`"))
         })?;
+        // The codes of all unknown references were read before the loop, and the codes
+        // created in this call are remembered: no statement per item to check it is free.
+        if by_code.contains_key(code) || !created.codes.insert(code.clone()) {
+            return Err(AppError::bad_input(
+                format!("{path}.code"),
+                format!("`{code}` is taken"),
+            ));
+        }
         let mut patch = item.patch.clone();
         patch.title = None;
-        let model = write::create(
-            txn,
-            journal,
-            actor,
-            viewer,
-            relations,
-            NewInitiative {
-                agenda_id,
-                code: code.clone(),
-                title: title.clone(),
-                patch,
-            },
-            now,
-        )
-        .await?;
-        remember(txn, org, &item.external_ref, model.id, now).await?;
+        let new = NewInitiative {
+            agenda_id,
+            code: code.clone(),
+            title: title.clone(),
+            patch,
+        };
+        let inserted = write::insert_new(txn, journal, actor, viewer, relations, new, now).await;
+        let (model, lead) = match inserted {
+            Ok(inserted) => inserted,
+            Err(err) => {
+                created.codes.remove(code);
+                return Err(err);
+            }
+        };
+        created.leads.push(lead);
+        created
+            .refs
+            .push(reference(org, &item.external_ref, model.id, now));
         return Ok((Outcome::Created, model));
     };
     let row = rows
@@ -406,7 +420,9 @@ async fn apply_item(
     )
     .await?;
     if known.is_none() {
-        remember(txn, org, &item.external_ref, id, now).await?;
+        reference(org, &item.external_ref, id, now)
+            .insert(txn)
+            .await?;
     }
     Ok(match applied {
         Applied::Unchanged(row) => (Outcome::Unchanged, row),
@@ -414,14 +430,13 @@ async fn apply_item(
     })
 }
 
-/// Remembers the caller's reference for an initiative.
-async fn remember(
-    txn: &sea_orm::DatabaseTransaction,
+/// The caller's reference for an initiative, to insert.
+fn reference(
     org: i32,
     external_ref: &str,
     initiative_id: i32,
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> initiative_ref::ActiveModel {
     initiative_ref::ActiveModel {
         party_id: Set(org),
         external_ref: Set(external_ref.to_string()),
@@ -429,7 +444,30 @@ async fn remember(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(txn)
-    .await?;
-    Ok(())
+}
+
+/// What the created items of a call leave to insert together at its end: their leads'
+/// participations and the caller's references (multi-row inserts, not two statements per
+/// item), and the codes they took.
+#[derive(Default)]
+struct Created {
+    leads: Vec<initiative_party::ActiveModel>,
+    refs: Vec<initiative_ref::ActiveModel>,
+    codes: HashSet<String>,
+}
+
+impl Created {
+    async fn insert(self, txn: &sea_orm::DatabaseTransaction) -> AppResult<()> {
+        for chunk in self.leads.chunks(CHUNK) {
+            initiative_party::Entity::insert_many(chunk.to_vec())
+                .exec(txn)
+                .await?;
+        }
+        for chunk in self.refs.chunks(CHUNK) {
+            initiative_ref::Entity::insert_many(chunk.to_vec())
+                .exec(txn)
+                .await?;
+        }
+        Ok(())
+    }
 }

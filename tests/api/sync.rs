@@ -311,3 +311,39 @@ on_both!(
         );
     }
 );
+
+// New items are inserted with their lead and reference together at the end of the call; a
+// code already in use, or used twice in the call, is refused per item all the same.
+on_both!(
+    created_items_get_their_lead_and_codes_stay_unique,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let editor = token("zilveren-kruis", "editor");
+        let (mine, _, agenda) = inside_and_outside(&app, "zilveren-kruis").await;
+        let new = format!("{agenda}/twee-keer");
+        let items = json!([
+            { "externalRef": "u-1", "code": new, "agenda": agenda, "title": "Eerste", "status": "PLANNED" },
+            { "externalRef": "u-2", "code": new, "agenda": agenda, "title": "Tweede", "status": "PLANNED" },
+            { "externalRef": "u-3", "code": mine, "agenda": agenda, "title": "Bestaat al", "status": "PLANNED" },
+        ]);
+        let body = gql(&app, Some(&editor), SYNC, json!({ "items": items })).await;
+        assert_eq!(outcomes(&body), ["CREATED", "INVALID", "INVALID"], "{body}");
+        let result = &body["data"]["syncInitiatives"];
+        assert_eq!(result["items"][1]["errors"][0]["field"], "items.1.code");
+        assert_eq!(result["items"][2]["errors"][0]["field"], "items.2.code");
+        let created = app
+            .data_with(
+                Some(&editor),
+                &format!("{{ initiative(ref: \"{new}\") {{ title parties {{ role party {{ code }} }} }} }}"),
+            )
+            .await;
+        assert_eq!(
+            created["initiative"],
+            json!({ "title": "Eerste", "parties": [{ "role": "LEAD", "party": { "code": "zilveren-kruis" } }] })
+        );
+        // The reference was stored: the same item again is UNCHANGED.
+        let again = json!([{ "externalRef": "u-1", "status": "PLANNED" }]);
+        let body = gql(&app, Some(&editor), SYNC, json!({ "items": again })).await;
+        assert_eq!(outcomes(&body), ["UNCHANGED"], "{body}");
+    }
+);
