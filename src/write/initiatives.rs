@@ -512,7 +512,22 @@ pub async fn insert_new(
     new: NewInitiative,
     now: DateTime<Utc>,
 ) -> AppResult<(initiative::Model, initiative_party::ActiveModel)> {
-    let org = check_new(viewer, &new)?;
+    let (org, row) = prepare_new(viewer, relations, &new, now)?;
+    let model = row.insert(txn).await?;
+    let lead = journal_new(journal, actor, org, &model, now);
+    Ok((model, lead))
+}
+
+/// Checks a new initiative and builds its row, for the caller to insert (a sync on
+/// PostgreSQL inserts all of a call's new initiatives in a few statements). Returns the
+/// caller's organisation too.
+pub fn prepare_new(
+    viewer: &Viewer,
+    relations: Option<&Relations>,
+    new: &NewInitiative,
+    now: DateTime<Utc>,
+) -> AppResult<(i32, initiative::ActiveModel)> {
+    let org = check_new(viewer, new)?;
     check_region(viewer, relations, new.agenda_id)?;
     let p = &new.patch;
     let model = initiative::ActiveModel {
@@ -542,9 +557,19 @@ pub async fn insert_new(
         asserted_by_id: Set(Some(org)),
         note: Set(None),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    };
+    Ok((org, model))
+}
+
+/// Journals a new initiative once inserted, and returns its lead's participation (the
+/// caller's organisation, `org`) for the caller to insert.
+pub fn journal_new(
+    journal: &mut Journal,
+    actor: &Actor,
+    org: i32,
+    model: &initiative::Model,
+    now: DateTime<Utc>,
+) -> initiative_party::ActiveModel {
     let lead = initiative_party::ActiveModel {
         initiative_id: Set(model.id),
         party_id: Set(org),
@@ -559,7 +584,7 @@ pub async fn insert_new(
         note: Set(None),
         ..Default::default()
     };
-    let after = serde_json::to_value(&model).unwrap_or_default();
+    let after = serde_json::to_value(model).unwrap_or_default();
     let mut changes = Map::new();
     if let Value::Object(fields) = after {
         for (k, v) in fields {
@@ -574,11 +599,11 @@ pub async fn insert_new(
             entity: "initiative",
             record_id: model.id,
             initiative_id: Some(model.id),
-            agenda_id: Some(new.agenda_id),
+            agenda_id: Some(model.agenda_id),
             changes,
         },
     );
-    Ok((model, lead))
+    lead
 }
 
 /// Deletes an initiative: for its lead, its region's coordinator and administrators.

@@ -249,6 +249,7 @@ pub async fn sync(
             relations,
             org,
             &path,
+            index,
             item,
             &mut seen_refs,
             &mut created,
@@ -261,7 +262,11 @@ pub async fn sync(
         )
         .await;
         match outcome {
-            Ok((outcome, row)) => {
+            Ok(None) => {
+                // Created, inserted with the others after the loop.
+                result.outcome = Outcome::Created;
+            }
+            Ok(Some((outcome, row))) => {
                 result.outcome = outcome;
                 result.initiative_id = Some(row.id);
                 result.version = Some(row.version);
@@ -277,6 +282,25 @@ pub async fn sync(
             }
         }
         results.push(result);
+    }
+    // The new initiatives of the call, a few hundred per statement (PostgreSQL).
+    let pending = std::mem::take(&mut created.pending);
+    for chunk in pending.chunks(CHUNK) {
+        let inserted = initiative::Entity::insert_many(chunk.iter().map(|p| p.row.clone()))
+            .exec_with_returning(&txn)
+            .await?;
+        let by_code: HashMap<&str, &initiative::Model> =
+            inserted.iter().map(|m| (m.code.as_str(), m)).collect();
+        for p in chunk {
+            let model = by_code.get(p.code.as_str()).ok_or(AppError::Internal)?;
+            let lead = write::journal_new(&mut journal, actor, org, model, now);
+            created.leads.push(lead);
+            created
+                .refs
+                .push(reference(org, &p.external_ref, model.id, now));
+            results[p.index].initiative_id = Some(model.id);
+            results[p.index].version = Some(model.version);
+        }
     }
     let report = SyncReport {
         items: results,
@@ -314,6 +338,7 @@ async fn apply_item(
     relations: Option<&Relations>,
     org: i32,
     path: &str,
+    index: usize,
     item: SyncItem,
     seen_refs: &mut HashSet<String>,
     created: &mut Created,
@@ -323,7 +348,7 @@ async fn apply_item(
     agendas: &HashMap<String, i32>,
     options: Options,
     now: DateTime<Utc>,
-) -> AppResult<(Outcome, initiative::Model)> {
+) -> AppResult<Option<(Outcome, initiative::Model)>> {
     if item.external_ref.trim().is_empty() || item.external_ref.len() > 200 {
         return Err(AppError::bad_input(
             format!("{path}.externalRef"),
@@ -378,6 +403,21 @@ async fn apply_item(
             title: title.clone(),
             patch,
         };
+        if sea_orm::ConnectionTrait::get_database_backend(txn) == sea_orm::DatabaseBackend::Postgres
+        {
+            // Inserted with the call's other new initiatives after the loop.
+            let (_, row) = write::prepare_new(viewer, relations, &new, now).inspect_err(|_| {
+                created.codes.remove(code);
+            })?;
+            created.pending.push(Pending {
+                index,
+                code: code.clone(),
+                external_ref: item.external_ref.clone(),
+                row,
+            });
+            return Ok(None);
+        }
+        // SQLite (whose RETURNING sea-orm does not use here): one at a time.
         let inserted = write::insert_new(txn, journal, actor, viewer, relations, new, now).await;
         let (model, lead) = match inserted {
             Ok(inserted) => inserted,
@@ -390,7 +430,7 @@ async fn apply_item(
         created
             .refs
             .push(reference(org, &item.external_ref, model.id, now));
-        return Ok((Outcome::Created, model));
+        return Ok(Some((Outcome::Created, model)));
     };
     let row = rows
         .get(&id)
@@ -424,10 +464,10 @@ async fn apply_item(
             .insert(txn)
             .await?;
     }
-    Ok(match applied {
+    Ok(Some(match applied {
         Applied::Unchanged(row) => (Outcome::Unchanged, row),
         Applied::Updated(row) => (Outcome::Updated, row),
-    })
+    }))
 }
 
 /// The caller's reference for an initiative, to insert.
@@ -454,6 +494,16 @@ struct Created {
     leads: Vec<initiative_party::ActiveModel>,
     refs: Vec<initiative_ref::ActiveModel>,
     codes: HashSet<String>,
+    pending: Vec<Pending>,
+}
+
+/// A new initiative checked and built, waiting to be inserted with the others.
+struct Pending {
+    /// The item's place in the call.
+    index: usize,
+    code: String,
+    external_ref: String,
+    row: initiative::ActiveModel,
 }
 
 impl Created {
