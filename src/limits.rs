@@ -136,6 +136,7 @@ pub fn check_document(
         ));
     }
     let mut depths = Depths::new(document);
+    let mut counts = Counts::default();
     for (_, operation) in document.operations.iter() {
         let depth = depths.of(&operation.node.selection_set.node);
         if depth > limits.max_depth {
@@ -147,9 +148,6 @@ pub fn check_document(
                 ),
             ));
         }
-    }
-    let mut counts = Counts::default();
-    for (_, operation) in document.operations.iter() {
         counts.directives += operation.node.directives.len();
         let root = root_fields(&operation.node.selection_set.node, document, 0);
         if root > limits.max_root_fields {

@@ -87,16 +87,17 @@ impl Operations {
     }
 }
 
-/// Whether the organisation `party_id` runs only registered operations, and if so whether
-/// `hash` is one of them: `Ok(true)` lets the operation run.
-pub async fn allowed(db: &DatabaseConnection, party_id: i32, hash: &str) -> AppResult<bool> {
+/// Whether `hash` is one of the operations registered for the organisation `party_id`. Asked
+/// only for an organisation on an allow-list (`Viewer::restricted`, read with the
+/// organisation itself).
+pub async fn registered(db: &DatabaseConnection, party_id: i32, hash: &str) -> AppResult<bool> {
     let backend = db.get_database_backend();
     let sql = match backend {
         sea_orm::DatabaseBackend::Postgres => {
-            "SELECT (SELECT COUNT(*) FROM allow_list WHERE party_id = $1) AS listed, (SELECT COUNT(*) FROM allowed_operation WHERE party_id = $1 AND hash = $2) AS registered"
+            "SELECT COUNT(*) AS registered FROM allowed_operation WHERE party_id = $1 AND hash = $2"
         }
         _ => {
-            "SELECT (SELECT COUNT(*) FROM allow_list WHERE party_id = ?1) AS listed, (SELECT COUNT(*) FROM allowed_operation WHERE party_id = ?1 AND hash = ?2) AS registered"
+            "SELECT COUNT(*) AS registered FROM allowed_operation WHERE party_id = ?1 AND hash = ?2"
         }
     };
     let row = db
@@ -106,8 +107,7 @@ pub async fn allowed(db: &DatabaseConnection, party_id: i32, hash: &str) -> AppR
             [party_id.into(), hash.into()],
         ))
         .await?;
-    let Some(row) = row else { return Ok(true) };
-    let listed: i64 = row.try_get("", "listed")?;
+    let Some(row) = row else { return Ok(false) };
     let registered: i64 = row.try_get("", "registered")?;
-    Ok(listed == 0 || registered > 0)
+    Ok(registered > 0)
 }

@@ -442,8 +442,12 @@ async fn execute(
     }
     // An organisation on an allow-list runs only the operations registered for it.
     if let Some(org) = viewer.org.as_ref().filter(|_| viewer.restricted) {
-        match crate::operations::allowed(&state.db, org.id, &crate::operations::hash(&query_text))
-            .await
+        match crate::operations::registered(
+            &state.db,
+            org.id,
+            &crate::operations::hash(&query_text),
+        )
+        .await
         {
             Ok(true) => {}
             Ok(false) => {

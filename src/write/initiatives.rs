@@ -435,7 +435,7 @@ pub async fn create(
     new: NewInitiative,
     now: DateTime<Utc>,
 ) -> AppResult<initiative::Model> {
-    check_new(viewer, &new)?;
+    let org = check_new(viewer, &new)?;
     if agenda::Entity::find_by_id(new.agenda_id)
         .one(txn)
         .await?
@@ -455,8 +455,10 @@ pub async fn create(
             format!("`{}` is taken", new.code),
         ));
     }
-    let (model, lead) = insert_new(txn, journal, actor, viewer, relations, new, now).await?;
-    lead.insert(txn).await?;
+    let model = new_row(org, &new, now).insert(txn).await?;
+    journal_new(journal, actor, org, &model, now)
+        .insert(txn)
+        .await?;
     Ok(model)
 }
 
@@ -499,38 +501,24 @@ fn check_new(viewer: &Viewer, new: &NewInitiative) -> AppResult<i32> {
     Ok(org)
 }
 
-/// Inserts a new initiative whose agenda exists and whose code is free (the caller has
-/// checked both: `create` one at a time, a sync for all its items at once) and journals it.
-/// Returns it with the caller's lead participation, for the caller to insert: a sync inserts
-/// those of all its items together.
-pub async fn insert_new(
-    txn: &impl ConnectionTrait,
-    journal: &mut Journal,
-    actor: &Actor,
-    viewer: &Viewer,
-    relations: Option<&Relations>,
-    new: NewInitiative,
-    now: DateTime<Utc>,
-) -> AppResult<(initiative::Model, initiative_party::ActiveModel)> {
-    let (org, row) = prepare_new(viewer, relations, &new, now)?;
-    let model = row.insert(txn).await?;
-    let lead = journal_new(journal, actor, org, &model, now);
-    Ok((model, lead))
-}
-
-/// Checks a new initiative and builds its row, for the caller to insert (a sync on
-/// PostgreSQL inserts all of a call's new initiatives in a few statements). Returns the
-/// caller's organisation too.
+/// Checks a new initiative whose agenda exists and whose code is free (a sync checks both for
+/// all its items at once) and builds its row, for the caller to insert (a sync on PostgreSQL
+/// inserts all of a call's new initiatives in a few statements).
 pub fn prepare_new(
     viewer: &Viewer,
     relations: Option<&Relations>,
     new: &NewInitiative,
     now: DateTime<Utc>,
-) -> AppResult<(i32, initiative::ActiveModel)> {
+) -> AppResult<initiative::ActiveModel> {
     let org = check_new(viewer, new)?;
     check_region(viewer, relations, new.agenda_id)?;
+    Ok(new_row(org, new, now))
+}
+
+/// The row of a new initiative by `org`, checked already.
+fn new_row(org: i32, new: &NewInitiative, now: DateTime<Utc>) -> initiative::ActiveModel {
     let p = &new.patch;
-    let model = initiative::ActiveModel {
+    initiative::ActiveModel {
         code: Set(new.code.clone()),
         agenda_id: Set(new.agenda_id),
         parent_id: Set(None),
@@ -557,8 +545,7 @@ pub fn prepare_new(
         asserted_by_id: Set(Some(org)),
         note: Set(None),
         ..Default::default()
-    };
-    Ok((org, model))
+    }
 }
 
 /// Journals a new initiative once inserted, and returns its lead's participation (the

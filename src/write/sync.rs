@@ -403,12 +403,12 @@ async fn apply_item(
             title: title.clone(),
             patch,
         };
+        let row = write::prepare_new(viewer, relations, &new, now).inspect_err(|_| {
+            created.codes.remove(code);
+        })?;
         if sea_orm::ConnectionTrait::get_database_backend(txn) == sea_orm::DatabaseBackend::Postgres
         {
             // Inserted with the call's other new initiatives after the loop.
-            let (_, row) = write::prepare_new(viewer, relations, &new, now).inspect_err(|_| {
-                created.codes.remove(code);
-            })?;
             created.pending.push(Pending {
                 index,
                 code: code.clone(),
@@ -418,15 +418,10 @@ async fn apply_item(
             return Ok(None);
         }
         // SQLite (whose RETURNING sea-orm does not use here): one at a time.
-        let inserted = write::insert_new(txn, journal, actor, viewer, relations, new, now).await;
-        let (model, lead) = match inserted {
-            Ok(inserted) => inserted,
-            Err(err) => {
-                created.codes.remove(code);
-                return Err(err);
-            }
-        };
-        created.leads.push(lead);
+        let model = row.insert(txn).await?;
+        created
+            .leads
+            .push(write::journal_new(journal, actor, org, &model, now));
         created
             .refs
             .push(reference(org, &item.external_ref, model.id, now));
