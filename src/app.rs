@@ -60,14 +60,28 @@ impl App {
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        // One cost budget for both schemas and for the answers the response cache gives.
+        let cost = crate::limits::CostBudget::new(&settings.limits);
         let state = AppState {
-            schema: build_schema(db.conn.clone(), notifier.clone(), &settings.limits, true),
+            schema: build_schema(
+                db.conn.clone(),
+                notifier.clone(),
+                &settings.limits,
+                cost.clone(),
+                true,
+            ),
             schema_anonymous: build_schema(
                 db.conn.clone(),
                 notifier.clone(),
                 &settings.limits,
+                cost.clone(),
                 false,
             ),
+            cost,
+            responses: std::sync::Arc::new(crate::http::ResponseCache::new(
+                notifier.clone(),
+                settings.limits.response_cache_bytes,
+            )),
             relations: std::sync::Arc::new(crate::auth::cache::RelationsCache::new(notifier)),
             limits: std::sync::Arc::new(settings.limits.clone()),
             rates: crate::limits::RateLimits::new(&settings.limits),

@@ -81,6 +81,10 @@ pub enum Command {
         /// Who may introspect the schema: everyone, authenticated or nobody.
         #[arg(long, env = "REGIOGRAAF_INTROSPECTION", default_value = "everyone", value_parser = ["everyone", "authenticated", "nobody"])]
         introspection: String,
+        /// Megabytes of query answers kept until a write changes the data (each only for
+        /// the caller that asked); 0 turns the cache off.
+        #[arg(long, env = "REGIOGRAAF_RESPONSE_CACHE_MB", default_value_t = 32)]
+        response_cache_mb: u64,
     },
     /// Mint a development token (signed with the development issuer's secret) and print only
     /// the token, so that `$(regiograaf token --org gemeente-haarlem)` works.
@@ -173,6 +177,7 @@ impl Cli {
             request_timeout,
             statement_timeout,
             introspection,
+            response_cache_mb,
             ..
         }) = &mut cli.command
         {
@@ -211,6 +216,9 @@ impl Cli {
             if let Some(v) = from_file(serve, "introspection") {
                 *introspection = v;
             }
+            if let Some(v) = from_file(serve, "response_cache_mb") {
+                *response_cache_mb = v.parse().map_err(|_| bad("response_cache_mb", &v))?;
+            }
         }
         Ok(cli)
     }
@@ -230,6 +238,7 @@ fn default_serve() -> Command {
         request_timeout: "30s".into(),
         statement_timeout: "15s".into(),
         introspection: "everyone".into(),
+        response_cache_mb: 32,
     }
 }
 
@@ -250,6 +259,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             request_timeout,
             statement_timeout,
             introspection,
+            response_cache_mb,
         } => {
             let duration = |flag: &str, text: &str| {
                 humantime::parse_duration(text).map_err(|e| format!("--{flag}: {e}"))
@@ -262,6 +272,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 request_timeout: duration("request-timeout", &request_timeout)?,
                 statement_timeout: duration("statement-timeout", &statement_timeout)?,
                 introspection: introspection.parse()?,
+                response_cache_bytes: response_cache_mb.saturating_mul(1024 * 1024),
                 ..Default::default()
             };
             match anonymous.as_deref() {

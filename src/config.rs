@@ -20,6 +20,7 @@
 //! request_timeout: 20s
 //! statement_timeout: 10s
 //! log_format: json
+//! response_cache_mb: 32
 //! ```
 
 use serde_yaml_ng::Value;
@@ -27,7 +28,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// The settings a file may hold: the flags' names with `_`.
-pub const KEYS: [&str; 13] = [
+pub const KEYS: [&str; 14] = [
     "database_url",
     "listen",
     "auth_config",
@@ -41,6 +42,7 @@ pub const KEYS: [&str; 13] = [
     "statement_timeout",
     "log_format",
     "introspection",
+    "response_cache_mb",
 ];
 
 /// The settings in the file at `path`, by key. An unknown key is an error, so a misspelt

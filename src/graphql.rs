@@ -23,6 +23,7 @@ pub fn build_schema(
     db: DatabaseConnection,
     notifier: crate::notify::Notifier,
     limits: &crate::limits::Limits,
+    cost: crate::limits::CostBudget,
     suggestions: bool,
 ) -> AppSchema {
     let builder = Schema::build(
@@ -32,7 +33,7 @@ pub fn build_schema(
     )
     .data(db)
     .data(notifier)
-    .extension(crate::limits::CostBudget::new(limits))
+    .extension(cost)
     // The exact depth check, which leaves introspection out, runs on every HTTP document
     // (`limits::check_document`); this backstop covers subscriptions over WebSocket.
     .limit_depth(limits.max_depth.max(crate::limits::DEPTH_BACKSTOP))

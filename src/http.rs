@@ -5,6 +5,7 @@ mod assets;
 mod graphiql;
 mod graphql_over_http;
 mod health;
+mod response_cache;
 mod shape;
 mod voyager;
 mod websocket;
@@ -16,6 +17,8 @@ use sea_orm::DatabaseConnection;
 use crate::auth::AuthConfig;
 use crate::graphql::AppSchema;
 use std::sync::Arc;
+
+pub use response_cache::ResponseCache;
 
 /// The id of a request: the client's `x-request-id` when it sends one, otherwise made here.
 /// Every audit entry carries it.
@@ -41,6 +44,10 @@ pub struct AppState {
     pub auth: Arc<AuthConfig>,
     /// Permits to execute an operation (`Limits::max_concurrent`).
     pub executing: Arc<tokio::sync::Semaphore>,
+    /// The cost budgets of the organisations (also charged for answers from the cache).
+    pub cost: crate::limits::CostBudget,
+    /// Answers to queries, kept until a write changes the data.
+    pub responses: Arc<ResponseCache>,
     /// The callers' relations, kept between requests until a write changes them.
     pub relations: Arc<crate::auth::cache::RelationsCache>,
 }

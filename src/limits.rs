@@ -46,6 +46,9 @@ pub struct Limits {
     /// the request timeout). Default 16, the size of the PostgreSQL pool: more at once would
     /// only hold their memory while waiting for a connection.
     pub max_concurrent: usize,
+    /// Bytes of query answers kept until a write changes the data
+    /// (`http/response_cache.rs`); 0: none. Default 32 MiB.
+    pub response_cache_bytes: u64,
     /// Longest one SQL statement may run on PostgreSQL. Default 15 s.
     pub statement_timeout: Duration,
     /// Requests per minute per organisation (anonymous callers: per IP address)
@@ -99,6 +102,7 @@ impl Default for Limits {
             max_body_bytes: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             max_concurrent: 16,
+            response_cache_bytes: 32 * 1024 * 1024,
             statement_timeout: Duration::from_secs(15),
             requests_per_minute: 1_200,
             burst: 200,
@@ -345,6 +349,34 @@ impl async_graphql::extensions::ExtensionFactory for CostBudget {
     }
 }
 
+impl CostBudget {
+    /// Charges `complexity` to `key`'s budget; the error is the `RATE_LIMITED` refusal.
+    pub fn charge(&self, key: &str, complexity: usize) -> Result<(), async_graphql::ServerError> {
+        let cost = NonZeroU32::new(u32::try_from(complexity).unwrap_or(u32::MAX).max(1))
+            .unwrap_or(NonZeroU32::MIN);
+        match self.limiter.check_key_n(&key.to_string(), cost) {
+            Ok(Ok(())) => Ok(()),
+            _ => {
+                let mut error = async_graphql::ServerError::new(
+                    format!(
+                        "the cost budget of this organisation is used up for now (this query costs {complexity})"
+                    ),
+                    None,
+                );
+                let mut extensions = async_graphql::ErrorExtensionValues::default();
+                extensions.set("code", "RATE_LIMITED");
+                error.extensions = Some(extensions);
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Where the cost budget leaves the complexity of the request's document, for the response
+/// cache to charge it again when it answers the same request without executing it.
+#[derive(Clone, Debug, Default)]
+pub struct Complexity(pub Arc<std::sync::atomic::AtomicUsize>);
+
 #[async_graphql::async_trait::async_trait]
 impl async_graphql::extensions::Extension for CostBudget {
     async fn validation(
@@ -355,24 +387,13 @@ impl async_graphql::extensions::Extension for CostBudget {
         let result = next.run(ctx).await?;
         let key = ctx
             .data_opt::<BudgetKey>()
-            .map_or_else(|| "anonymous".to_string(), |k| k.0.clone());
-        let cost = NonZeroU32::new(u32::try_from(result.complexity).unwrap_or(u32::MAX).max(1))
-            .unwrap_or(NonZeroU32::MIN);
-        match self.limiter.check_key_n(&key, cost) {
-            Ok(Ok(())) => Ok(result),
-            _ => {
-                let mut error = async_graphql::ServerError::new(
-                    format!(
-                        "the cost budget of this organisation is used up for now (this query costs {})",
-                        result.complexity
-                    ),
-                    None,
-                );
-                let mut extensions = async_graphql::ErrorExtensionValues::default();
-                extensions.set("code", "RATE_LIMITED");
-                error.extensions = Some(extensions);
-                Err(vec![error])
-            }
+            .map_or("anonymous", |k| k.0.as_str());
+        if let Some(slot) = ctx.data_opt::<Complexity>() {
+            slot.0
+                .store(result.complexity, std::sync::atomic::Ordering::Relaxed);
         }
+        self.charge(key, result.complexity)
+            .map(|()| result)
+            .map_err(|error| vec![error])
     }
 }

@@ -38,6 +38,12 @@ pub fn request(operation: &str, organisation: &str, elapsed: Duration, error_cod
     }
 }
 
+/// Records whether the response cache had a current answer for a query.
+pub fn response_cache(hit: bool) {
+    let outcome = if hit { "hit" } else { "miss" };
+    metrics::counter!("regiograaf_response_cache_total", "outcome" => outcome).increment(1);
+}
+
 /// Records a request refused before execution (a limit, a bad token).
 pub fn refused(code: &str) {
     metrics::counter!("regiograaf_errors_total", "code" => code.to_string()).increment(1);

@@ -9,7 +9,9 @@
 //! The same way, writes that change who is related to what (parties, memberships, regions,
 //! agendas, participations) bump a generation number here and send
 //! `NOTIFY regiograaf_relations`; the per-organisation cache of those relations
-//! (`auth/cache.rs`) drops whatever it loaded under an older generation.
+//! (`auth/cache.rs`) drops whatever it loaded under an older generation. Every write of
+//! either kind bumps the generation of the data, which the response cache
+//! (`http/response_cache.rs`) follows.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +28,7 @@ pub const RELATIONS_CHANNEL: &str = "regiograaf_relations";
 pub struct Notifier {
     tx: broadcast::Sender<()>,
     relations: Arc<AtomicU64>,
+    data: Arc<AtomicU64>,
 }
 
 impl Default for Notifier {
@@ -33,19 +36,30 @@ impl Default for Notifier {
         Notifier {
             tx: broadcast::channel(64).0,
             relations: Arc::default(),
+            data: Arc::default(),
         }
     }
 }
 
 impl Notifier {
     /// Tells this instance's subscribers to look at the feed.
+    /// Also says that the data changed: cached responses are stale.
     pub fn notify(&self) {
+        self.data.fetch_add(1, Ordering::SeqCst);
         let _ = self.tx.send(());
     }
 
-    /// Says that relations changed (after the write committed): cached relations are stale.
+    /// Says that relations changed (after the write committed): cached relations are stale,
+    /// and so are cached responses.
     pub fn relations_changed(&self) {
         self.relations.fetch_add(1, Ordering::SeqCst);
+        self.data.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The generation of the data: it grows with every write this instance makes or hears
+    /// of (`notify` and `relations_changed`).
+    pub fn data_generation(&self) -> u64 {
+        self.data.load(Ordering::SeqCst)
     }
 
     /// The generation of the relations: it grows with every change.

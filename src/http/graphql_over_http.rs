@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::net::SocketAddr;
 
-use super::{AppState, RequestId};
+use super::{AppState, RequestId, response_cache};
 use crate::auth::{AnonymousAccess, Viewer, token};
 use crate::error::AppError;
 use crate::graphql::Loaders;
@@ -100,8 +100,8 @@ fn respond(media: Media, status: StatusCode, body: Value) -> Response {
     respond_text(media, status, body.to_string())
 }
 
-fn respond_text(media: Media, status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
+fn respond_text(media: Media, status: StatusCode, body: impl Into<Bytes>) -> Response {
+    let mut response = (status, axum::body::Body::from(body.into())).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, media.content_type());
@@ -228,8 +228,7 @@ pub async fn post(
                 params,
                 false,
                 viewer,
-                request_id(&headers),
-                peer.map(|p| p.0.0),
+                Origin::of(&headers, peer),
             )
             .await
         }
@@ -279,8 +278,7 @@ pub async fn get(
                 params,
                 true,
                 viewer,
-                request_id(&headers),
-                peer.map(|p| p.0.0),
+                Origin::of(&headers, peer),
             )
             .await
         }
@@ -315,9 +313,13 @@ async fn execute(
     mut params: Params,
     is_get: bool,
     viewer: Result<Viewer, Response>,
-    request_id: RequestId,
-    peer: Option<SocketAddr>,
+    origin: Origin,
 ) -> Response {
+    let Origin {
+        caller,
+        request_id,
+        peer,
+    } = origin;
     // Automatic persisted queries: a hash alone names a stored document; a hash with its
     // document stores it.
     let persisted = params
@@ -381,28 +383,29 @@ async fn execute(
             &refusal.message,
         );
     }
-    if is_get {
-        let operation = match &params.operation_name {
-            Some(name) => document
-                .operations
-                .iter()
-                .find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str()))
-                .map(|(_, op)| op),
-            None => document.operations.iter().next().map(|(_, op)| op),
-        };
-        if operation.is_some_and(|op| op.node.ty != OperationType::Query) {
-            let mut response = request_error(
-                media,
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "only queries may be sent by GET; send mutations by POST",
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
-        }
+    let selected = selected_operation(&document, params.operation_name.as_deref());
+    if is_get && selected.is_some_and(|ty| ty != OperationType::Query) {
+        let mut response = request_error(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "only queries may be sent by GET; send mutations by POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
     }
+    // A query's answer may be kept for the same caller asking the same again.
+    let cache_key =
+        (state.responses.enabled() && selected == Some(OperationType::Query)).then(|| {
+            response_cache::Key {
+                caller,
+                query: query_text.clone(),
+                operation_name: params.operation_name.clone(),
+                variables: canonical_inputs(&params),
+            }
+        });
     let mut request = Request::new(query_text.clone());
     if let Some(name) = params.operation_name.clone() {
         request = request.operation_name(name);
@@ -482,16 +485,30 @@ async fn execute(
                 .and_then(|(name, _)| name.map(|n| n.to_string()))
         })
         .unwrap_or_else(|| "anonymous".to_string());
+    let started = std::time::Instant::now();
+    if let Some(answer) = cache_key.as_ref().and_then(|k| state.responses.get(k)) {
+        return answer_again(
+            state,
+            media,
+            &answer,
+            &budget,
+            &operation,
+            &organisation,
+            started,
+        );
+    }
+    let generation = state.responses.generation();
+    let complexity = limits::Complexity::default();
     // async-graphql runs the document parsed above rather than parsing it again.
     // The document stays at hand to give the data the query's shape (`shape.rs`).
     request.set_parsed_query(document.clone());
     let span = tracing::info_span!("request", id = %request_id.0, operation = %operation, organisation = %organisation);
-    let started = std::time::Instant::now();
     let scheduler = Scheduler::default();
     let request = request
         .data(Loaders::new(&state.db, &scheduler))
         .data(viewer)
         .data(limits::BudgetKey(budget))
+        .data(complexity.clone())
         .data(request_id);
     // Waiting for a permit counts against the request's time, like the execution.
     let run = async {
@@ -571,9 +588,101 @@ async fn execute(
                 text.push_str(&value.to_string());
             }
             text.push('}');
+            let text = Bytes::from(text);
+            if let Some(key) = cache_key.filter(|_| body.is_empty() && status == StatusCode::OK) {
+                let complexity = complexity.0.load(std::sync::atomic::Ordering::Relaxed);
+                state
+                    .responses
+                    .keep(key, generation, text.clone(), complexity);
+            }
             respond_text(media, status, text)
         }
         None => respond(media, status, Value::Object(body)),
+    }
+}
+
+/// The operation a request runs: the one `operation_name` names, or the only one.
+fn selected_operation(
+    document: &async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<OperationType> {
+    let operation = match operation_name {
+        Some(name) => document
+            .operations
+            .iter()
+            .find(|(n, _)| n.map(|n| n.as_str()) == Some(name))
+            .map(|(_, op)| op),
+        None => document.operations.iter().next().map(|(_, op)| op),
+    };
+    operation.map(|op| op.node.ty)
+}
+
+/// The variables and extensions of a request as one string, the same for the same inputs
+/// (serde_json's maps sort their keys). The persisted-query hash is left out: it names the
+/// document, which the cache key holds.
+fn canonical_inputs(params: &Params) -> String {
+    let extensions: Option<Map<String, Value>> = params.extensions.as_ref().map(|e| {
+        e.iter()
+            .filter(|(k, _)| k.as_str() != "persistedQuery")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    });
+    serde_json::to_string(&(&params.variables, extensions)).unwrap_or_default()
+}
+
+/// Sends a kept answer: charged to the cost budget and counted like an executed query.
+fn answer_again(
+    state: &AppState,
+    media: Media,
+    answer: &response_cache::Answer,
+    budget: &str,
+    operation: &str,
+    organisation: &str,
+    started: std::time::Instant,
+) -> Response {
+    if let Err(error) = state.cost.charge(budget, answer.complexity) {
+        let mut response = request_error(
+            media,
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            &error.message,
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return response;
+    }
+    let elapsed = started.elapsed();
+    crate::metrics::request(operation, organisation, elapsed, &[]);
+    tracing::info!(
+        operation,
+        organisation,
+        elapsed_ms = elapsed.as_millis() as u64,
+        "graphql request answered from the cache"
+    );
+    respond_text(media, StatusCode::OK, answer.body.clone())
+}
+
+/// Where a request comes from.
+struct Origin {
+    /// The bearer token as sent (the response cache's notion of a caller), or empty.
+    caller: String,
+    request_id: RequestId,
+    /// The client's address, for the budgets of anonymous callers.
+    peer: Option<SocketAddr>,
+}
+
+impl Origin {
+    fn of(headers: &HeaderMap, peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>) -> Self {
+        Origin {
+            caller: headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string(),
+            request_id: request_id(headers),
+            peer: peer.map(|p| p.0.0),
+        }
     }
 }
 

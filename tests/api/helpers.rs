@@ -165,6 +165,22 @@ impl TestApp {
         Self::spawn_settings(backend, settings).await
     }
 
+    /// The service on port 0 over a fresh copy of the bundled agendas, with `limits`.
+    pub async fn spawn_with_limits(
+        backend: Backend,
+        limits: regiograaf::limits::Limits,
+    ) -> TestApp {
+        let settings = Settings {
+            database_url: seeded_database(backend).await,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            seed: true,
+            auth: regiograaf::auth::AuthConfig::development(),
+            limits,
+            cors_origins: Vec::new(),
+        };
+        Self::spawn_settings(backend, settings).await
+    }
+
     /// The service on port 0 with `settings` (its `listen` is ignored).
     pub async fn spawn_settings(backend: Backend, settings: Settings) -> TestApp {
         regiograaf::telemetry::init();
@@ -196,8 +212,8 @@ impl TestApp {
         response.json().await.expect("JSON body")
     }
 
-    /// POSTs `query` with `token` (if any), asserts HTTP 200 and no errors, returns `data`.
-    pub async fn data_with(&self, token: Option<&str>, query: &str) -> Value {
+    /// POSTs `query` with `variables` as `token` (or anonymously): the status and the body.
+    pub async fn send(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
         let mut request = self
             .client
             .post(format!("{}/graphql", self.url))
@@ -206,12 +222,18 @@ impl TestApp {
             request = request.header("authorization", format!("Bearer {token}"));
         }
         let response = request
-            .json(&json!({ "query": query }))
+            .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
             .expect("request sent");
-        assert_eq!(response.status(), 200, "HTTP status");
-        let body: Value = response.json().await.expect("JSON body");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs `query` with `token` (if any), asserts HTTP 200 and no errors, returns `data`.
+    pub async fn data_with(&self, token: Option<&str>, query: &str) -> Value {
+        let (status, body) = self.send(token, query, json!({})).await;
+        assert_eq!(status, 200, "HTTP status");
         assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
         body["data"].clone()
     }

@@ -14,6 +14,7 @@ mod limits;
 mod paging;
 mod reads;
 mod records;
+mod response_cache;
 mod schema_contract;
 mod statements;
 mod subscriptions;

@@ -7,20 +7,9 @@ use serde_json::{Value, json};
 
 /// POSTs a GraphQL operation with a token and returns the body (asserting HTTP 200).
 pub async fn gql(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> Value {
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.url))
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response = request
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    let (status, body) = app.send(token, query, variables).await;
+    assert_eq!(status, 200, "{body}");
+    body
 }
 
 /// The code and version of an initiative `org` takes part in directly.

@@ -1,0 +1,198 @@
+//! Answers to queries, kept until a write changes the data.
+//!
+//! Portals and dashboards ask the same questions over and over (a region page, the counts
+//! of an agenda) while the data changes a few times a day. Executing such a query again
+//! costs SQL and CPU for an answer we already have, so a successful query's response body
+//! is kept and sent again for the same request, until anything is written.
+//!
+//! - **Whose answer.** The key holds the caller's bearer token (or nothing, for anonymous
+//!   callers) with the document, the operation name and the variables: an answer is only
+//!   ever sent again to the same caller, so the policy (what the caller may see, down to the
+//!   field) is applied exactly as when it was computed. Authentication, the organisation
+//!   lookup (a deactivated organisation is refused at once), the rate limit and the
+//!   allow-list still run on every request, and the cost of the query is charged again.
+//! - **Until what.** Every entry carries the generation of the data ([`Notifier`]) read
+//!   *before* the query ran; every committed write bumps it (writes through any instance on
+//!   PostgreSQL, which are heard through `NOTIFY`), and an entry of an older generation is
+//!   never sent. A write that commits while a query runs makes that query's answer stale
+//!   before it is stored. Changes made outside the service (direct SQL, or a second process
+//!   on the same SQLite file) are picked up within [`MAX_AGE`].
+//! - **What.** Only queries that succeeded without any error: never mutations, never an
+//!   answer with a withheld field, a refusal or a timeout.
+//! - **How much.** At most `Limits::response_cache_bytes` (keys and bodies), evicted by
+//!   `quick_cache` (S3-FIFO); 0 turns the cache off.
+
+use axum::body::Bytes;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::notify::Notifier;
+
+/// The longest an answer is sent again without a write telling that the data changed.
+pub const MAX_AGE: Duration = Duration::from_secs(10);
+
+/// What makes two requests the same question from the same caller.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// The bearer token as sent, or empty for anonymous callers.
+    pub caller: String,
+    pub query: String,
+    pub operation_name: Option<String>,
+    /// The variables and extensions, as JSON with sorted keys.
+    pub variables: String,
+}
+
+/// A kept answer.
+#[derive(Debug)]
+pub struct Answer {
+    generation: u64,
+    stored: Instant,
+    /// The response body, as sent.
+    pub body: Bytes,
+    /// The query's complexity, charged to the caller's cost budget on every answer.
+    pub complexity: usize,
+}
+
+#[derive(Clone)]
+struct Weight;
+
+impl quick_cache::Weighter<Key, Arc<Answer>> for Weight {
+    fn weight(&self, key: &Key, answer: &Arc<Answer>) -> u64 {
+        let key_bytes = key.caller.len()
+            + key.query.len()
+            + key.operation_name.as_ref().map_or(0, String::len)
+            + key.variables.len();
+        (key_bytes + answer.body.len() + 128) as u64
+    }
+}
+
+/// The kept answers of this instance.
+pub struct ResponseCache {
+    notifier: Notifier,
+    entries: Option<quick_cache::sync::Cache<Key, Arc<Answer>, Weight>>,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache")
+            .field("answers", &self.entries.as_ref().map_or(0, |e| e.len()))
+            .finish()
+    }
+}
+
+impl ResponseCache {
+    /// A cache of at most `bytes` that follows `notifier`'s generation of the data; 0 keeps
+    /// nothing.
+    pub fn new(notifier: Notifier, bytes: u64) -> Self {
+        // quick_cache sizes its tables by the expected number of entries: assume answers of
+        // about 4 KiB.
+        let entries = (bytes > 0).then(|| {
+            let items = usize::try_from(bytes / 4096).unwrap_or(usize::MAX).max(16);
+            quick_cache::sync::Cache::with_weighter(items, bytes, Weight)
+        });
+        ResponseCache { notifier, entries }
+    }
+
+    /// The generation of the data now: read it before executing a query whose answer may be
+    /// kept, and hand it to [`ResponseCache::keep`].
+    pub fn generation(&self) -> u64 {
+        self.notifier.data_generation()
+    }
+
+    /// The kept answer to `key`, when nothing was written since it was computed.
+    pub fn get(&self, key: &Key) -> Option<Arc<Answer>> {
+        let entries = self.entries.as_ref()?;
+        let found = entries.get(key);
+        let current = found
+            .as_ref()
+            .is_some_and(|a| a.generation == self.generation() && a.stored.elapsed() < MAX_AGE);
+        crate::metrics::response_cache(current);
+        if current {
+            found
+        } else {
+            if found.is_some() {
+                entries.remove(key);
+            }
+            None
+        }
+    }
+
+    /// Keeps `body` as the answer to `key`, computed from the data of `generation`; nothing
+    /// is kept when a write came in since.
+    pub fn keep(&self, key: Key, generation: u64, body: Bytes, complexity: usize) {
+        let Some(entries) = &self.entries else { return };
+        if generation != self.generation() {
+            return;
+        }
+        let answer = Answer {
+            generation,
+            stored: Instant::now(),
+            body,
+            complexity,
+        };
+        entries.insert(key, Arc::new(answer));
+    }
+
+    /// True when answers are kept at all.
+    pub fn enabled(&self) -> bool {
+        self.entries.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(query: &str) -> Key {
+        Key {
+            caller: "token".into(),
+            query: query.into(),
+            operation_name: None,
+            variables: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn a_write_makes_kept_answers_stale() {
+        let notifier = Notifier::default();
+        let cache = ResponseCache::new(notifier.clone(), 1 << 20);
+        let generation = cache.generation();
+        cache.keep(key("{a}"), generation, Bytes::from("1"), 1);
+        assert_eq!(
+            cache.get(&key("{a}")).map(|a| a.body.clone()),
+            Some(Bytes::from("1"))
+        );
+        assert!(cache.get(&key("{b}")).is_none());
+        notifier.notify();
+        assert!(cache.get(&key("{a}")).is_none());
+    }
+
+    #[test]
+    fn an_answer_computed_before_a_write_is_not_kept() {
+        let notifier = Notifier::default();
+        let cache = ResponseCache::new(notifier.clone(), 1 << 20);
+        let generation = cache.generation();
+        notifier.relations_changed();
+        cache.keep(key("{a}"), generation, Bytes::from("1"), 1);
+        assert!(cache.get(&key("{a}")).is_none());
+    }
+
+    #[test]
+    fn another_caller_does_not_get_the_answer() {
+        let cache = ResponseCache::new(Notifier::default(), 1 << 20);
+        cache.keep(key("{a}"), cache.generation(), Bytes::from("1"), 1);
+        let other = Key {
+            caller: "another token".into(),
+            ..key("{a}")
+        };
+        assert!(cache.get(&other).is_none());
+    }
+
+    #[test]
+    fn size_zero_keeps_nothing() {
+        let cache = ResponseCache::new(Notifier::default(), 0);
+        cache.keep(key("{a}"), cache.generation(), Bytes::from("1"), 1);
+        assert!(cache.get(&key("{a}")).is_none());
+        assert!(!cache.enabled());
+    }
+}
