@@ -8,12 +8,13 @@
 #   bench/run.sh --quick          scale 1, 3 s cells, one peer round, no SQLite (~2-3 minutes)
 #   bench/run.sh --scale 10       ten times the data
 #   bench/run.sh --no-peer        only our own load
+#   bench/run.sh --no-cache       our server without its response cache (the engine alone)
 #   bench/run.sh --out DIR        where results go (default: a new /tmp/regiograaf-bench.*)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-scale=1 quick=0 peer=1 sqlite=1 out=""
+scale=1 quick=0 peer=1 sqlite=1 out="" server_args=()
 duration=10 warmup=3 repeat=3 subscribers=100 events=50
 while [ $# -gt 0 ]; do
   case $1 in
@@ -21,8 +22,9 @@ while [ $# -gt 0 ]; do
     --scale) scale=$2; shift ;;
     --no-peer) peer=0 ;;
     --no-sqlite) sqlite=0 ;;
+    --no-cache) server_args+=(--response-cache-mb 0) ;;
     --out) out=$2; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -86,7 +88,7 @@ oha_bin=${PEER_CACHE:-$HOME/.cache/regiograaf-peer}/oha/bin/oha
 serve() { # DATABASE_URL
   local port; port=$(free_port)
   RUST_LOG=warn "$bin" --database-url "$1" --auth-config bench/auth.yaml serve --listen "127.0.0.1:$port" --no-seed \
-    --rate-per-minute 100000000 --rate-burst 10000000 --cost-per-minute 4000000000 --cost-burst 4000000000 \
+    --rate-per-minute 100000000 --rate-burst 10000000 --cost-per-minute 4000000000 --cost-burst 4000000000 "${server_args[@]}" \
     >"$out/server.log" 2>&1 &
   server_pid=$!
   url="http://127.0.0.1:$port/graphql"

@@ -319,6 +319,7 @@ async fn execute(
         caller,
         request_id,
         peer,
+        gzip,
     } = origin;
     // Automatic persisted queries: a hash alone names a stored document; a hash with its
     // document stores it.
@@ -487,15 +488,14 @@ async fn execute(
         .unwrap_or_else(|| "anonymous".to_string());
     let started = std::time::Instant::now();
     if let Some(answer) = cache_key.as_ref().and_then(|k| state.responses.get(k)) {
-        return answer_again(
-            state,
-            media,
-            &answer,
-            &budget,
-            &operation,
-            &organisation,
+        let asked = Asked {
+            budget: &budget,
+            operation: &operation,
+            organisation: &organisation,
+            gzip,
             started,
-        );
+        };
+        return answer_again(state, media, &answer, asked);
     }
     let generation = state.responses.generation();
     let complexity = limits::Complexity::default();
@@ -630,17 +630,25 @@ fn canonical_inputs(params: &Params) -> String {
     serde_json::to_string(&(&params.variables, extensions)).unwrap_or_default()
 }
 
-/// Sends a kept answer: charged to the cost budget and counted like an executed query.
+/// Who asked for a kept answer, and how they take it.
+struct Asked<'a> {
+    budget: &'a str,
+    operation: &'a str,
+    organisation: &'a str,
+    /// The client accepts gzip.
+    gzip: bool,
+    started: std::time::Instant,
+}
+
+/// Sends a kept answer (gzipped when the client takes that): charged to the cost budget and
+/// counted like an executed query.
 fn answer_again(
     state: &AppState,
     media: Media,
     answer: &response_cache::Answer,
-    budget: &str,
-    operation: &str,
-    organisation: &str,
-    started: std::time::Instant,
+    asked: Asked<'_>,
 ) -> Response {
-    if let Err(error) = state.cost.charge(budget, answer.complexity) {
+    if let Err(error) = state.cost.charge(asked.budget, answer.complexity) {
         let mut response = request_error(
             media,
             StatusCode::TOO_MANY_REQUESTS,
@@ -652,15 +660,22 @@ fn answer_again(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         return response;
     }
-    let elapsed = started.elapsed();
-    crate::metrics::request(operation, organisation, elapsed, &[]);
+    let elapsed = asked.started.elapsed();
+    crate::metrics::request(asked.operation, asked.organisation, elapsed, &[]);
     tracing::info!(
-        operation,
-        organisation,
+        operation = asked.operation,
+        organisation = asked.organisation,
         elapsed_ms = elapsed.as_millis() as u64,
         "graphql request answered from the cache"
     );
-    respond_text(media, StatusCode::OK, answer.body.clone())
+    if !asked.gzip {
+        return respond_text(media, StatusCode::OK, answer.body.clone());
+    }
+    let mut response = respond_text(media, StatusCode::OK, answer.gzipped());
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
 }
 
 /// Where a request comes from.
@@ -670,6 +685,8 @@ struct Origin {
     request_id: RequestId,
     /// The client's address, for the budgets of anonymous callers.
     peer: Option<SocketAddr>,
+    /// The client accepts a gzipped body.
+    gzip: bool,
 }
 
 impl Origin {
@@ -682,8 +699,30 @@ impl Origin {
                 .to_string(),
             request_id: request_id(headers),
             peer: peer.map(|p| p.0.0),
+            gzip: accepts_gzip(headers),
         }
     }
+}
+
+/// `Accept-Encoding` lists gzip (or `*`) without refusing it with `q=0`.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    accept.split(',').any(|part| {
+        let mut fields = part.split(';');
+        let coding = fields.next().unwrap_or("").trim();
+        let refused = fields.any(|p| {
+            let p = p.trim().replace(' ', "");
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
+        });
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    })
 }
 
 /// An error as JSON, with a code for those that async-graphql raised without one: a

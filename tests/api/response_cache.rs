@@ -162,3 +162,44 @@ async fn a_write_through_another_instance_makes_answers_stale() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+on_both!(
+    a_kept_answer_goes_gzipped_to_clients_that_take_gzip,
+    |backend| async move {
+        use std::io::Read;
+        let app = TestApp::spawn(backend).await;
+        let query = "{ initiatives(first: 50) { nodes { code title themes { name } } } }";
+        let send = |encoding: &'static str| {
+            app.client
+                .post(format!("{}/graphql", app.url))
+                .header("content-type", "application/json")
+                .header("accept-encoding", encoding)
+                .json(&json!({ "query": query }))
+                .send()
+        };
+        let first = send("identity").await.unwrap();
+        assert!(first.headers().get("content-encoding").is_none());
+        let plain = first.bytes().await.unwrap();
+        for _ in 0..2 {
+            let again = send("gzip, deflate").await.unwrap();
+            assert_eq!(again.status(), 200);
+            assert_eq!(again.headers()["content-encoding"], "gzip");
+            let packed = again.bytes().await.unwrap();
+            assert!(
+                packed.len() * 4 < plain.len(),
+                "{} of {}",
+                packed.len(),
+                plain.len()
+            );
+            let mut unpacked = Vec::new();
+            flate2::read::GzDecoder::new(&packed[..])
+                .read_to_end(&mut unpacked)
+                .unwrap();
+            assert_eq!(unpacked, plain);
+        }
+        // A client that refuses gzip gets the body as it is.
+        let refused = send("gzip;q=0").await.unwrap();
+        assert!(refused.headers().get("content-encoding").is_none());
+        assert_eq!(refused.bytes().await.unwrap(), plain);
+    }
+);
