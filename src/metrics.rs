@@ -38,9 +38,9 @@ pub fn request(operation: &str, organisation: &str, elapsed: Duration, error_cod
     }
 }
 
-/// Records whether the response cache had a current answer for a query.
+/// Records an answer sent from the response cache (`hit`) or kept in it.
 pub fn response_cache(hit: bool) {
-    let outcome = if hit { "hit" } else { "miss" };
+    let outcome = if hit { "hit" } else { "kept" };
     metrics::counter!("regiograaf_response_cache_total", "outcome" => outcome).increment(1);
 }
 

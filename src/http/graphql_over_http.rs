@@ -369,6 +369,31 @@ async fn execute(
     };
     params.query = Some(text);
     let query_text = params.query.clone().unwrap_or_default();
+    // The same question from the same caller, answered since the last write: sent again
+    // without parsing or executing it (a kept answer is always a query that succeeded).
+    let started = std::time::Instant::now();
+    let cache_key = state.responses.enabled().then(|| response_cache::Key {
+        caller,
+        query: query_text.clone(),
+        operation_name: params.operation_name.clone(),
+        variables: canonical_inputs(&params),
+    });
+    if let (Some(key), Ok(viewer)) = (&cache_key, &viewer)
+        && let Some(answer) = state.responses.get(key)
+    {
+        let budget = match admit(state, media, viewer, peer, &query_text).await {
+            Ok(budget) => budget,
+            Err(response) => return response,
+        };
+        let organisation = viewer.org.as_ref().map_or("anonymous", |o| o.code.as_str());
+        let asked = Asked {
+            budget: &budget,
+            organisation,
+            gzip,
+            started,
+        };
+        return answer_again(state, media, &answer, asked);
+    }
     let document = match async_graphql::parser::parse_query(&query_text) {
         Ok(document) => document,
         Err(err) => {
@@ -397,16 +422,8 @@ async fn execute(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    // A query's answer may be kept for the same caller asking the same again.
-    let cache_key =
-        (state.responses.enabled() && selected == Some(OperationType::Query)).then(|| {
-            response_cache::Key {
-                caller,
-                query: query_text.clone(),
-                operation_name: params.operation_name.clone(),
-                variables: canonical_inputs(&params),
-            }
-        });
+    // Only a query's answer is kept.
+    let cache_key = cache_key.filter(|_| selected == Some(OperationType::Query));
     let mut request = Request::new(query_text.clone());
     if let Some(name) = params.operation_name.clone() {
         request = request.operation_name(name);
@@ -425,47 +442,10 @@ async fn execute(
         Ok(viewer) => viewer,
         Err(response) => return response,
     };
-    // The budget is the organisation's; anonymous callers each have their own, by address.
-    let budget = match (&viewer.org, peer) {
-        (Some(org), _) => format!("org:{}", org.code),
-        (None, Some(peer)) => format!("ip:{}", peer.ip()),
-        (None, None) => "anonymous".to_string(),
+    let budget = match admit(state, media, &viewer, peer, &query_text).await {
+        Ok(budget) => budget,
+        Err(response) => return response,
     };
-    if let Err(wait) = state.rates.check(&budget) {
-        let seconds = wait.as_secs() + 1;
-        let mut response = request_error(
-            media,
-            StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
-            &format!("too many requests; retry in {seconds} s"),
-        );
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return response;
-    }
-    // An organisation on an allow-list runs only the operations registered for it.
-    if let Some(org) = viewer.org.as_ref().filter(|_| viewer.restricted) {
-        match crate::operations::registered(
-            &state.db,
-            org.id,
-            &crate::operations::hash(&query_text),
-        )
-        .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                let message = "this organisation runs only registered operations, and this one is not registered";
-                return request_error(
-                    media,
-                    StatusCode::FORBIDDEN,
-                    "OPERATION_NOT_ALLOWED",
-                    message,
-                );
-            }
-            Err(err) => return failure(media, &err),
-        }
-    }
     let schema = if viewer.org.is_some() {
         &state.schema
     } else {
@@ -486,17 +466,6 @@ async fn execute(
                 .and_then(|(name, _)| name.map(|n| n.to_string()))
         })
         .unwrap_or_else(|| "anonymous".to_string());
-    let started = std::time::Instant::now();
-    if let Some(answer) = cache_key.as_ref().and_then(|k| state.responses.get(k)) {
-        let asked = Asked {
-            budget: &budget,
-            operation: &operation,
-            organisation: &organisation,
-            gzip,
-            started,
-        };
-        return answer_again(state, media, &answer, asked);
-    }
     let generation = state.responses.generation();
     let complexity = limits::Complexity::default();
     // async-graphql runs the document parsed above rather than parsing it again.
@@ -593,7 +562,7 @@ async fn execute(
                 let complexity = complexity.0.load(std::sync::atomic::Ordering::Relaxed);
                 state
                     .responses
-                    .keep(key, generation, text.clone(), complexity);
+                    .keep(key, generation, text.clone(), complexity, operation.clone());
             }
             respond_text(media, status, text)
         }
@@ -630,10 +599,59 @@ fn canonical_inputs(params: &Params) -> String {
     serde_json::to_string(&(&params.variables, extensions)).unwrap_or_default()
 }
 
+/// The checks every request passes before it runs, or is answered from the cache: the
+/// caller's rate limit and, for an organisation on an allow-list, that the operation is
+/// registered. Gives the key of the caller's budgets.
+async fn admit(
+    state: &AppState,
+    media: Media,
+    viewer: &Viewer,
+    peer: Option<SocketAddr>,
+    query_text: &str,
+) -> Result<String, Response> {
+    // The budget is the organisation's; anonymous callers each have their own, by address.
+    let budget = match (&viewer.org, peer) {
+        (Some(org), _) => format!("org:{}", org.code),
+        (None, Some(peer)) => format!("ip:{}", peer.ip()),
+        (None, None) => "anonymous".to_string(),
+    };
+    if let Err(wait) = state.rates.check(&budget) {
+        let seconds = wait.as_secs() + 1;
+        let mut response = request_error(
+            media,
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            &format!("too many requests; retry in {seconds} s"),
+        );
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Err(response);
+    }
+    // An organisation on an allow-list runs only the operations registered for it.
+    if let Some(org) = viewer.org.as_ref().filter(|_| viewer.restricted) {
+        match crate::operations::registered(&state.db, org.id, &crate::operations::hash(query_text))
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                let message = "this organisation runs only registered operations, and this one is not registered";
+                return Err(request_error(
+                    media,
+                    StatusCode::FORBIDDEN,
+                    "OPERATION_NOT_ALLOWED",
+                    message,
+                ));
+            }
+            Err(err) => return Err(failure(media, &err)),
+        }
+    }
+    Ok(budget)
+}
+
 /// Who asked for a kept answer, and how they take it.
 struct Asked<'a> {
     budget: &'a str,
-    operation: &'a str,
     organisation: &'a str,
     /// The client accepts gzip.
     gzip: bool,
@@ -661,9 +679,9 @@ fn answer_again(
         return response;
     }
     let elapsed = asked.started.elapsed();
-    crate::metrics::request(asked.operation, asked.organisation, elapsed, &[]);
+    crate::metrics::request(&answer.operation, asked.organisation, elapsed, &[]);
     tracing::info!(
-        operation = asked.operation,
+        operation = answer.operation.as_str(),
         organisation = asked.organisation,
         elapsed_ms = elapsed.as_millis() as u64,
         "graphql request answered from the cache"

@@ -55,6 +55,8 @@ pub struct Answer {
     pub body: Bytes,
     /// The query's complexity, charged to the caller's cost budget on every answer.
     pub complexity: usize,
+    /// The operation's name, for the request metrics.
+    pub operation: String,
     gzipped: OnceLock<Bytes>,
 }
 
@@ -127,8 +129,8 @@ impl ResponseCache {
         let current = found
             .as_ref()
             .is_some_and(|a| a.generation == self.generation() && a.stored.elapsed() < MAX_AGE);
-        crate::metrics::response_cache(current);
         if current {
+            crate::metrics::response_cache(true);
             found
         } else {
             if found.is_some() {
@@ -140,7 +142,14 @@ impl ResponseCache {
 
     /// Keeps `body` as the answer to `key`, computed from the data of `generation`; nothing
     /// is kept when a write came in since.
-    pub fn keep(&self, key: Key, generation: u64, body: Bytes, complexity: usize) {
+    pub fn keep(
+        &self,
+        key: Key,
+        generation: u64,
+        body: Bytes,
+        complexity: usize,
+        operation: String,
+    ) {
         let Some(entries) = &self.entries else { return };
         if generation != self.generation() {
             return;
@@ -150,9 +159,11 @@ impl ResponseCache {
             stored: Instant::now(),
             body,
             complexity,
+            operation,
             gzipped: OnceLock::new(),
         };
         entries.insert(key, Arc::new(answer));
+        crate::metrics::response_cache(false);
     }
 
     /// True when answers are kept at all.
@@ -179,7 +190,7 @@ mod tests {
         let notifier = Notifier::default();
         let cache = ResponseCache::new(notifier.clone(), 1 << 20);
         let generation = cache.generation();
-        cache.keep(key("{a}"), generation, Bytes::from("1"), 1);
+        cache.keep(key("{a}"), generation, Bytes::from("1"), 1, "op".into());
         assert_eq!(
             cache.get(&key("{a}")).map(|a| a.body.clone()),
             Some(Bytes::from("1"))
@@ -195,14 +206,20 @@ mod tests {
         let cache = ResponseCache::new(notifier.clone(), 1 << 20);
         let generation = cache.generation();
         notifier.relations_changed();
-        cache.keep(key("{a}"), generation, Bytes::from("1"), 1);
+        cache.keep(key("{a}"), generation, Bytes::from("1"), 1, "op".into());
         assert!(cache.get(&key("{a}")).is_none());
     }
 
     #[test]
     fn another_caller_does_not_get_the_answer() {
         let cache = ResponseCache::new(Notifier::default(), 1 << 20);
-        cache.keep(key("{a}"), cache.generation(), Bytes::from("1"), 1);
+        cache.keep(
+            key("{a}"),
+            cache.generation(),
+            Bytes::from("1"),
+            1,
+            "op".into(),
+        );
         let other = Key {
             caller: "another token".into(),
             ..key("{a}")
@@ -215,7 +232,7 @@ mod tests {
         use std::io::Read;
         let cache = ResponseCache::new(Notifier::default(), 1 << 20);
         let body = Bytes::from("{\"data\":{\"a\":1}}".repeat(100));
-        cache.keep(key("{a}"), cache.generation(), body.clone(), 1);
+        cache.keep(key("{a}"), cache.generation(), body.clone(), 1, "op".into());
         let answer = cache.get(&key("{a}")).unwrap();
         let mut unpacked = Vec::new();
         flate2::read::GzDecoder::new(&answer.gzipped()[..])
@@ -228,7 +245,13 @@ mod tests {
     #[test]
     fn size_zero_keeps_nothing() {
         let cache = ResponseCache::new(Notifier::default(), 0);
-        cache.keep(key("{a}"), cache.generation(), Bytes::from("1"), 1);
+        cache.keep(
+            key("{a}"),
+            cache.generation(),
+            Bytes::from("1"),
+            1,
+            "op".into(),
+        );
         assert!(cache.get(&key("{a}")).is_none());
         assert!(!cache.enabled());
     }
