@@ -1,5 +1,6 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP), GraphiQL at `/`, the schema picture at
-//! `/voyager`, their browser files at `/assets/`, and `/healthz`.
+//! `/voyager`, their browser files at `/assets/`, and `/healthz`. Answers to queries are kept
+//! per caller until the next write (`response_cache.rs`).
 
 mod assets;
 mod graphiql;
