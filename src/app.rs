@@ -55,7 +55,15 @@ impl App {
         crate::metrics::handle();
         let notifier = Notifier::default();
         if settings.database_url.starts_with("postgres") {
-            notifier.listen_postgres(settings.database_url.clone());
+            let listening = notifier.listen_postgres(settings.database_url.clone());
+            // Serve once other instances' writes are heard (the caches follow them); a
+            // listener that cannot connect yet keeps retrying in the background.
+            if tokio::time::timeout(std::time::Duration::from_secs(5), listening)
+                .await
+                .is_err()
+            {
+                tracing::warn!("not yet listening for other instances' writes; serving anyway");
+            }
         }
         let listener = TcpListener::bind(settings.listen)
             .await

@@ -18,6 +18,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+/// The longest the caches that follow the generations here (relations, responses) keep an
+/// entry without being told of a change: how soon changes made outside the service (direct
+/// SQL, another process on the same SQLite file) are seen.
+pub const MAX_AGE: Duration = Duration::from_secs(10);
+
 /// The PostgreSQL channel writes notify.
 pub const CHANNEL: &str = "regiograaf_changes";
 /// The PostgreSQL channel writes that change relations notify.
@@ -73,9 +78,13 @@ impl Notifier {
     }
 
     /// Relays the notifications of other instances (PostgreSQL `LISTEN`), reconnecting
-    /// after a failure, for as long as the process runs.
-    pub fn listen_postgres(&self, url: String) {
+    /// after a failure, for as long as the process runs. The receiver hears when the first
+    /// `LISTEN` is in place: an instance that serves before it may keep answers a write
+    /// elsewhere has already made stale, and then drop them all when it connects.
+    pub fn listen_postgres(&self, url: String) -> tokio::sync::oneshot::Receiver<()> {
         let notifier = self.clone();
+        let (listening, first) = tokio::sync::oneshot::channel();
+        let mut listening = Some(listening);
         tokio::spawn(async move {
             loop {
                 match sea_orm::sqlx::postgres::PgListener::connect(&url).await {
@@ -89,6 +98,9 @@ impl Notifier {
                             // relations may have changed too.
                             notifier.notify();
                             notifier.relations_changed();
+                            if let Some(listening) = listening.take() {
+                                let _ = listening.send(());
+                            }
                             while let Ok(notification) = listener.recv().await {
                                 if notification.channel() == RELATIONS_CHANNEL {
                                     notifier.relations_changed();
@@ -103,5 +115,6 @@ impl Notifier {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         });
+        first
     }
 }

@@ -13,16 +13,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sea_orm::DatabaseConnection;
 
 use super::viewer::{Relations, load_relations};
 use crate::error::AppResult;
-use crate::notify::Notifier;
-
-/// The longest an entry is kept without a write telling that it changed.
-pub const MAX_AGE: Duration = Duration::from_secs(10);
+use crate::notify::{MAX_AGE, Notifier};
 
 /// Organisations kept at most; past it the cache starts afresh.
 const CAPACITY: usize = 4_096;

@@ -68,18 +68,7 @@ fn negotiate(headers: &HeaderMap) -> Option<Media> {
         return Some(Media::Json);
     };
     let mut json = false;
-    for part in accept.split(',') {
-        let mut fields = part.split(';');
-        let media = fields.next().unwrap_or("").trim().to_ascii_lowercase();
-        let refused = fields.any(|p| {
-            matches!(
-                p.trim().replace(' ', "").as_str(),
-                "q=0" | "q=0.0" | "q=0.00" | "q=0.000"
-            )
-        });
-        if refused {
-            continue;
-        }
+    for media in offered(accept) {
         match media.as_str() {
             GRAPHQL_RESPONSE_JSON => return Some(Media::GraphqlResponseJson),
             APPLICATION_JSON | "application/*" | "*/*" => json = true,
@@ -87,6 +76,22 @@ fn negotiate(headers: &HeaderMap) -> Option<Media> {
         }
     }
     json.then_some(Media::Json)
+}
+
+/// The entries of an `Accept` or `Accept-Encoding` value, lower case, without their
+/// parameters, leaving out those refused with `q=0`.
+fn offered(header: &str) -> impl Iterator<Item = String> + '_ {
+    header.split(',').filter_map(|part| {
+        let mut fields = part.split(';');
+        let name = fields.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = fields.any(|p| {
+            matches!(
+                p.trim().replace(' ', "").as_str(),
+                "q=0" | "q=0.0" | "q=0.00" | "q=0.000"
+            )
+        });
+        (!refused).then_some(name)
+    })
 }
 
 /// A response that is only errors, with `code` in each error's extensions.
@@ -730,17 +735,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
     else {
         return false;
     };
-    accept.split(',').any(|part| {
-        let mut fields = part.split(';');
-        let coding = fields.next().unwrap_or("").trim();
-        let refused = fields.any(|p| {
-            let p = p.trim().replace(' ', "");
-            p.strip_prefix("q=")
-                .and_then(|q| q.parse::<f32>().ok())
-                .is_some_and(|q| q == 0.0)
-        });
-        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-    })
+    offered(accept).any(|coding| coding == "gzip" || coding == "*")
 }
 
 /// An error as JSON, with a code for those that async-graphql raised without one: a

@@ -28,12 +28,9 @@
 use axum::body::Bytes;
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::notify::Notifier;
-
-/// The longest an answer is sent again without a write telling that the data changed.
-pub const MAX_AGE: Duration = Duration::from_secs(10);
+use crate::notify::{MAX_AGE, Notifier};
 
 /// What makes two requests the same question from the same caller.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
