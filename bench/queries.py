@@ -8,6 +8,9 @@ Each pair asks both servers the same question of the same rows:
 - Q3: one initiative by id, all its columns (lines vary over the initiatives the token's
   organisation takes part in, so the guarded fields are readable).
 - M1: set one initiative's status (the same initiatives, statuses varied by a seeded choice).
+  The lines go over the initiatives twice, the second time with another status, so every
+  request as the file is replayed in a loop changes the row (a request that sets the status
+  the row already has writes nothing here, which would not measure a write).
 
 The ids come from a database filled by `bench/generate.py` (scale 1 and 10 give the same
 ids for region 000, which the queries use), so the files only change with the generator:
@@ -91,9 +94,11 @@ def main():
     (out / "Q2.peer.json").write_text(body(Q2_PEER, {"region": args.region}) + "\n")
     (out / "Q3.ours.jsonl").write_text("".join(body(Q3_OURS, {"id": f"Initiative:{i}"}) + "\n" for i in ids))
     (out / "Q3.peer.jsonl").write_text("".join(body(Q3_PEER, {"id": i}) + "\n" for i in ids))
-    statuses = [rng.choice(STATUSES) for _ in ids]
-    (out / "M1.ours.jsonl").write_text("".join(body(M1_OURS, {"id": f"Initiative:{i}", "status": s.upper()}) + "\n" for i, s in zip(ids, statuses)))
-    (out / "M1.peer.jsonl").write_text("".join(body(M1_PEER, {"id": i, "status": s}) + "\n" for i, s in zip(ids, statuses)))
+    first = [rng.choice(STATUSES) for _ in ids]
+    second = [rng.choice([s for s in STATUSES if s != f]) for f in first]
+    writes = list(zip(ids, first)) + list(zip(ids, second))
+    (out / "M1.ours.jsonl").write_text("".join(body(M1_OURS, {"id": f"Initiative:{i}", "status": s.upper()}) + "\n" for i, s in writes))
+    (out / "M1.peer.jsonl").write_text("".join(body(M1_PEER, {"id": i, "status": s}) + "\n" for i, s in writes))
     print(f"bench/queries.py: Q1 Q2 Q3 M1 for {args.org} ({len(ids)} initiatives) in {out}")
 
 

@@ -4,10 +4,10 @@ use chrono::{DateTime, Utc};
 use entity::{
     agenda, goal, initiative, initiative_goal, initiative_party, initiative_theme, party, theme,
 };
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, UpdateStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryTrait,
 };
 use serde_json::{Map, Value, json};
 
@@ -293,14 +293,23 @@ fn refuse(rule: Rule, what: &str) -> AppError {
     }
 }
 
-/// Applies `patch` to `row` within `txn`: checks rights before and after, the expected
-/// version, and records the journal. `effective_at` is when the change took place for the
-/// partner (`asOf`), defaulting to now.
+/// A patch checked against the caller's rights and the expected version, not yet written:
+/// the row before and after, and the columns that change.
+pub struct Planned {
+    before: initiative::Model,
+    after: initiative::Model,
+    changes: Vec<Change>,
+    note: Option<String>,
+    effective_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+}
+
+/// Checks `patch` on `row` for `viewer`: its rights before and after the change (a change may
+/// not move the record out of the caller's reach) and the expected version. Reads nothing:
+/// every refusal comes before anything is written. `effective_at` is when the change took
+/// place for the partner (`asOf`).
 #[allow(clippy::too_many_arguments)]
-pub async fn apply_patch(
-    txn: &impl ConnectionTrait,
-    journal: &mut Journal,
-    actor: &Actor,
+pub fn plan_patch(
     viewer: &Viewer,
     relations: Option<&Relations>,
     row: initiative::Model,
@@ -309,7 +318,7 @@ pub async fn apply_patch(
     note: Option<String>,
     effective_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> AppResult<Applied> {
+) -> AppResult<Planned> {
     require_role(viewer, Role::Editor)?;
     let facts = InitiativeFacts::from(&row);
     if !policy::initiative_visible(viewer, relations, &row) {
@@ -336,83 +345,152 @@ pub async fn apply_patch(
         return Err(conflict(row.version));
     }
     let changes = patch.changes(&row);
-    if changes.is_empty() {
-        return Ok(Applied::Unchanged(row));
-    }
-    let mut update = initiative::Entity::update_many()
-        .col_expr(initiative::Column::Version, Expr::val(row.version + 1))
-        .col_expr(initiative::Column::UpdatedAt, Expr::val(now));
-    if let Some(at) = effective_at {
-        update = update.col_expr(initiative::Column::ReportedAt, Expr::val(at));
-    }
-    for change in &changes {
-        update = update.col_expr(change.column, Expr::val(change.value.clone()));
-    }
-    let result = update
-        .filter(initiative::Column::Id.eq(row.id))
-        .filter(initiative::Column::Version.eq(row.version))
-        .exec(txn)
-        .await?;
-    if result.rows_affected == 0 {
-        // Another writer got there first: report the version it left.
-        let current = initiative::Entity::find_by_id(row.id).one(txn).await?;
-        return Err(match current {
-            Some(current) => conflict(current.version),
-            None => AppError::NotFound(format!("no initiative {}", row.code)),
-        });
-    }
-    let mut record: Map<String, Value> = Map::new();
-    for change in &changes {
-        record.insert(
-            change.field.to_string(),
-            json!([change.before, change.after]),
-        );
-        if matches!(change.field, "status" | "progressNotes") {
-            let as_text = |v: &Value| v.as_str().map(str::to_string);
-            let field = if change.field == "status" {
-                "status"
-            } else {
-                "progress_notes"
-            };
-            journal.history(
-                actor,
-                now,
-                row.id,
-                field,
-                as_text(&change.before),
-                as_text(&change.after),
-                note.clone(),
-                effective_at.unwrap_or(now),
-            );
+    let mut after = patch.applied_to(row.clone());
+    if !changes.is_empty() {
+        after.version = row.version + 1;
+        after.updated_at = now;
+        if let Some(at) = effective_at {
+            after.reported_at = Some(at);
+        }
+        if !policy::initiative_visible(viewer, relations, &after) {
+            return Err(refuse(
+                Rule::Participant,
+                "the change would move the initiative out of your own reach",
+            ));
         }
     }
-    journal.record(
-        actor,
+    Ok(Planned {
+        before: row,
+        after,
+        changes,
+        note,
+        effective_at,
         now,
-        Entry {
-            operation: "update",
-            entity: "initiative",
-            record_id: row.id,
-            initiative_id: Some(row.id),
-            agenda_id: Some(row.agenda_id),
-            changes: record,
-        },
-    );
-    // The row as the UPDATE left it, built here rather than read back: one statement less
-    // per item of a sync.
-    let mut updated = patch.applied_to(row.clone());
-    updated.version = row.version + 1;
-    updated.updated_at = now;
-    if let Some(at) = effective_at {
-        updated.reported_at = Some(at);
+    })
+}
+
+impl Planned {
+    /// The id and code of the initiative it changes.
+    pub fn row(&self) -> (i32, String) {
+        (self.before.id, self.before.code.clone())
     }
-    if !policy::initiative_visible(viewer, relations, &updated) {
-        return Err(refuse(
-            Rule::Participant,
-            "the change would move the initiative out of your own reach",
-        ));
+
+    /// The UPDATE that makes the change, only if the row is still at the version read (the
+    /// row as it is built here, rather than read back: one statement less per item of a
+    /// sync); `None` when nothing changes.
+    pub fn update(&self) -> Option<UpdateStatement> {
+        if self.changes.is_empty() {
+            return None;
+        }
+        let mut update = initiative::Entity::update_many()
+            .col_expr(initiative::Column::Version, Expr::val(self.after.version))
+            .col_expr(initiative::Column::UpdatedAt, Expr::val(self.now));
+        if let Some(at) = self.effective_at {
+            update = update.col_expr(initiative::Column::ReportedAt, Expr::val(at));
+        }
+        for change in &self.changes {
+            update = update.col_expr(change.column, Expr::val(change.value.clone()));
+        }
+        Some(
+            update
+                .filter(initiative::Column::Id.eq(self.before.id))
+                .filter(initiative::Column::Version.eq(self.before.version))
+                .into_query(),
+        )
     }
-    Ok(Applied::Updated(updated))
+
+    /// Makes the change within `txn` and records it in `journal` (the items of a sync share
+    /// one transaction and one journal).
+    pub async fn apply(
+        self,
+        txn: &impl ConnectionTrait,
+        journal: &mut Journal,
+        actor: &Actor,
+    ) -> AppResult<Applied> {
+        if let Some(update) = self.update()
+            && txn.execute(&update).await?.rows_affected() == 0
+        {
+            return Err(lost_race(txn, self.before.id, &self.before.code).await);
+        }
+        Ok(self.record(journal, actor))
+    }
+
+    /// Records the change in `journal` (audit, feed, and history for status and progress)
+    /// and gives the row as it is now.
+    pub fn record(self, journal: &mut Journal, actor: &Actor) -> Applied {
+        if self.changes.is_empty() {
+            return Applied::Unchanged(self.before);
+        }
+        let row = &self.before;
+        let mut record: Map<String, Value> = Map::new();
+        for change in &self.changes {
+            record.insert(
+                change.field.to_string(),
+                json!([change.before, change.after]),
+            );
+            if matches!(change.field, "status" | "progressNotes") {
+                let as_text = |v: &Value| v.as_str().map(str::to_string);
+                let field = if change.field == "status" {
+                    "status"
+                } else {
+                    "progress_notes"
+                };
+                journal.history(
+                    actor,
+                    self.now,
+                    row.id,
+                    field,
+                    as_text(&change.before),
+                    as_text(&change.after),
+                    self.note.clone(),
+                    self.effective_at.unwrap_or(self.now),
+                );
+            }
+        }
+        journal.record(
+            actor,
+            self.now,
+            Entry {
+                operation: "update",
+                entity: "initiative",
+                record_id: row.id,
+                initiative_id: Some(row.id),
+                agenda_id: Some(row.agenda_id),
+                changes: record,
+            },
+        );
+        Applied::Updated(self.after)
+    }
+}
+
+/// Writes one planned patch with its journal on its own: on PostgreSQL as one statement
+/// without a transaction around it (see [`Journal::flush_guarded`]), three round trips
+/// fewer than a transaction. `None` when the row is no longer at the version it was planned
+/// on (another writer came first), and then nothing is written.
+pub async fn write_planned(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    planned: Planned,
+) -> AppResult<Option<Applied>> {
+    let Some(update) = planned.update() else {
+        return Ok(Some(Applied::Unchanged(planned.before)));
+    };
+    let now = planned.now;
+    let mut journal = Journal::default();
+    let applied = planned.record(&mut journal, actor);
+    let wrote = journal.flush_guarded(db, update, now).await?;
+    Ok(wrote.then_some(applied))
+}
+
+/// The error for an UPDATE that found the initiative at another version than it was read
+/// at (someone else wrote it in between): the version they left, or not found when they
+/// deleted it.
+pub async fn lost_race(db: &impl ConnectionTrait, id: i32, code: &str) -> AppError {
+    match initiative::Entity::find_by_id(id).one(db).await {
+        Ok(Some(current)) => conflict(current.version),
+        Ok(None) => AppError::NotFound(format!("no initiative {code}")),
+        Err(err) => err.into(),
+    }
 }
 
 /// What a new initiative needs.

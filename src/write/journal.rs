@@ -4,17 +4,24 @@
 
 use chrono::{DateTime, Utc};
 use entity::{audit_entry, status_change};
-use sea_orm::sea_query::{Expr, InsertStatement, PostgresQueryBuilder, Query, Values};
+use sea_orm::sea_query::{
+    Expr, InsertStatement, PostgresQueryBuilder, Query, UpdateStatement, Values,
+};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseBackend, EntityTrait, QueryTrait, Statement,
+    ActiveModelTrait, ActiveValue, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
+    DatabaseConnection, EntityName, EntityTrait, Iterable, QueryTrait, Statement, TransactionTrait,
 };
 use serde_json::{Map, Value};
 
 use super::Actor;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// Rows per multi-row insert: well under the parameter limits of SQLite and PostgreSQL.
 const CHUNK: usize = 500;
+
+/// Journal rows a guarded write inserts in its one statement (one statement per row);
+/// past it, it takes a transaction.
+const GUARDED_ROWS: usize = 16;
 
 /// What one write changed: the fields with their values before and after.
 pub struct Entry {
@@ -31,7 +38,7 @@ pub struct Entry {
 #[derive(Default)]
 pub struct Journal {
     audits: Vec<audit_entry::ActiveModel>,
-    events: Vec<(&'static str, i32, &'static str, Option<i32>)>,
+    events: Vec<Event>,
     history: Vec<status_change::ActiveModel>,
     relations: bool,
 }
@@ -109,7 +116,8 @@ impl Journal {
             .iter()
             .all(|n| *n <= CHUNK);
         if postgres && fits && !self.events.is_empty() {
-            return self.flush_as_one(txn, at).await;
+            self.flush_as_one(txn, at, None).await?;
+            return Ok(());
         }
         for chunk in self.audits.chunks(CHUNK) {
             audit_entry::Entity::insert_many(chunk.to_vec())
@@ -136,22 +144,86 @@ impl Journal {
         Ok(())
     }
 
-    /// The whole journal in one PostgreSQL statement (see [`Journal::flush`]).
-    async fn flush_as_one(self, txn: &impl ConnectionTrait, at: DateTime<Utc>) -> AppResult<()> {
-        let mut inserts: Vec<InsertStatement> = Vec::new();
-        if !self.audits.is_empty() {
-            inserts.push(audit_entry::Entity::insert_many(self.audits).into_query());
+    /// Makes the write `guard` (an UPDATE that may find nothing to change, such as one that
+    /// expects a version) and inserts the journal only if it changed a row; false when it
+    /// did not, and then nothing is written.
+    ///
+    /// On PostgreSQL this is one statement and no transaction around it (the UPDATE, each
+    /// journal row as an insert from its `RETURNING`, and the notifications): a status change
+    /// takes one round trip instead of four (BEGIN, UPDATE, journal, COMMIT).
+    pub async fn flush_guarded(
+        self,
+        db: &DatabaseConnection,
+        guard: UpdateStatement,
+        at: DateTime<Utc>,
+    ) -> AppResult<bool> {
+        let rows = self.audits.len() + self.history.len() + self.events.len();
+        if db.get_database_backend() == DatabaseBackend::Postgres && rows <= GUARDED_ROWS {
+            return self.flush_as_one(db, at, Some(guard)).await;
         }
-        if !self.history.is_empty() {
-            inserts.push(status_change::Entity::insert_many(self.history).into_query());
+        let txn = db.begin().await?;
+        if txn.execute(&guard).await?.rows_affected() == 0 {
+            txn.rollback().await?;
+            return Ok(false);
         }
-        inserts.push(events_insert(&self.events, at, true));
+        self.flush(&txn, at).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// The whole journal in one PostgreSQL statement (see [`Journal::flush`]); with a
+    /// `guard`, the statement makes that write first and inserts each journal row from its
+    /// `RETURNING`, so the journal exists exactly when the write changed a row (see
+    /// [`Journal::flush_guarded`]). Whether it wrote.
+    async fn flush_as_one(
+        self,
+        db: &impl ConnectionTrait,
+        at: DateTime<Utc>,
+        guard: Option<UpdateStatement>,
+    ) -> AppResult<bool> {
+        let guarded = guard.is_some();
+        let mut parts: Vec<(String, Values)> = Vec::new();
+        let inserts: Vec<InsertStatement> = match guard {
+            Some(mut guard) => {
+                guard.returning(Query::returning().expr(Expr::val(1)));
+                parts.push(guard.build(PostgresQueryBuilder));
+                let mut inserts = Vec::new();
+                for audit in self.audits {
+                    inserts.push(from_guard(audit)?);
+                }
+                for change in self.history {
+                    inserts.push(from_guard(change)?);
+                }
+                for event in &self.events {
+                    inserts.push(guarded_insert(
+                        events_into(),
+                        event_row(event, at, true).to_vec(),
+                    )?);
+                }
+                inserts
+            }
+            None => {
+                let mut inserts = Vec::new();
+                if !self.audits.is_empty() {
+                    inserts.push(audit_entry::Entity::insert_many(self.audits).into_query());
+                }
+                if !self.history.is_empty() {
+                    inserts.push(status_change::Entity::insert_many(self.history).into_query());
+                }
+                inserts.push(events_insert(&self.events, at, true));
+                inserts
+            }
+        };
+        parts.extend(inserts.iter().map(|i| i.build(PostgresQueryBuilder)));
         let mut ctes = Vec::new();
         let mut values = Vec::new();
-        for (n, insert) in inserts.iter().enumerate() {
-            let (sql, Values(mut more)) = insert.build(PostgresQueryBuilder);
+        for (n, (sql, Values(mut more))) in parts.into_iter().enumerate() {
+            let name = match n {
+                0 if guarded => GUARD.to_string(),
+                n => format!("j{n}"),
+            };
             ctes.push(format!(
-                "j{n} AS ({})",
+                "{name} AS ({})",
                 shift_placeholders(&sql, values.len())
             ));
             values.append(&mut more);
@@ -163,29 +235,70 @@ impl Journal {
                 crate::notify::RELATIONS_CHANNEL
             ));
         }
-        let sql = format!("WITH {} SELECT {notify}", ctes.join(", "));
-        txn.execute_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await?;
-        Ok(())
+        let from = if guarded {
+            format!(" FROM {GUARD}")
+        } else {
+            String::new()
+        };
+        let sql = format!("WITH {} SELECT {notify}{from}", ctes.join(", "));
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                sql,
+                values,
+            ))
+            .await?;
+        Ok(!rows.is_empty())
     }
 }
 
+/// The name of the guarding write's result in [`Journal::flush_as_one`].
+const GUARD: &str = "guard";
+
+/// The insert of `row`, one row from the guarding write's result (none when it changed
+/// nothing).
+fn from_guard<A: ActiveModelTrait>(row: A) -> AppResult<InsertStatement> {
+    let mut columns = Vec::new();
+    let mut values = Vec::new();
+    for column in <A::Entity as EntityTrait>::Column::iter() {
+        if let ActiveValue::Set(value) | ActiveValue::Unchanged(value) = row.get(column) {
+            columns.push(column);
+            values.push(column.save_as(Expr::val(value)));
+        }
+    }
+    let mut insert = Query::insert();
+    insert
+        .into_table(A::Entity::default().table_ref())
+        .columns(columns);
+    guarded_insert(insert, values)
+}
+
+/// `insert` of `values` as one row selected from the guarding write's result.
+fn guarded_insert(mut insert: InsertStatement, values: Vec<Expr>) -> AppResult<InsertStatement> {
+    let mut select = Query::select();
+    select.exprs(values).from(GUARD);
+    if let Err(err) = insert.select_from(select) {
+        tracing::error!(%err, "a journal row does not fit its table");
+        return Err(AppError::Internal);
+    }
+    Ok(insert)
+}
+
+/// A change-feed row: entity, record, operation, agenda.
+type Event = (&'static str, i32, &'static str, Option<i32>);
+
 /// The change-feed rows of `events`, ordered by the transaction id on PostgreSQL (see
 /// graphql/query/changes.rs).
-fn events_insert(
-    events: &[(&'static str, i32, &'static str, Option<i32>)],
-    at: DateTime<Utc>,
-    postgres: bool,
-) -> InsertStatement {
-    let txid = if postgres {
-        Expr::cust("txid_current()")
-    } else {
-        Expr::val(0i64)
-    };
+fn events_insert(events: &[Event], at: DateTime<Utc>, postgres: bool) -> InsertStatement {
+    let mut insert = events_into();
+    for event in events {
+        insert.values_panic(event_row(event, at, postgres));
+    }
+    insert
+}
+
+/// An insert into the change feed, without its rows.
+fn events_into() -> InsertStatement {
     let mut insert = Query::insert();
     insert.into_table("change_event").columns([
         "txid",
@@ -195,17 +308,25 @@ fn events_insert(
         "operation",
         "agenda_id",
     ]);
-    for (entity, record_id, operation, agenda_id) in events {
-        insert.values_panic([
-            txid.clone(),
-            Expr::val(at),
-            Expr::val(*entity),
-            Expr::val(*record_id),
-            Expr::val(*operation),
-            Expr::val(*agenda_id),
-        ]);
-    }
     insert
+}
+
+/// The values of one change-feed row, in the columns of [`events_into`].
+fn event_row(event: &Event, at: DateTime<Utc>, postgres: bool) -> [Expr; 6] {
+    let (entity, record_id, operation, agenda_id) = *event;
+    let txid = if postgres {
+        Expr::cust("txid_current()")
+    } else {
+        Expr::val(0i64)
+    };
+    [
+        txid,
+        Expr::val(at),
+        Expr::val(entity),
+        Expr::val(record_id),
+        Expr::val(operation),
+        Expr::val(agenda_id),
+    ]
 }
 
 /// `sql` with every PostgreSQL placeholder `$n` made `$(n + by)`, to put several built

@@ -440,10 +440,7 @@ async fn apply_item(
     }
     let mut patch = item.patch;
     patch.title = item.title;
-    let applied = write::apply_patch(
-        txn,
-        journal,
-        actor,
+    let applied = write::plan_patch(
         viewer,
         relations,
         row,
@@ -452,7 +449,8 @@ async fn apply_item(
         item.note,
         item.as_of.or(Some(now)),
         now,
-    )
+    )?
+    .apply(txn, journal, actor)
     .await?;
     if known.is_none() {
         reference(org, &item.external_ref, id, now)

@@ -438,3 +438,180 @@ async fn a_change_feed_cursor_that_is_not_one_is_bad_input() {
     .await;
     assert_eq!(first_code(&body), "BAD_USER_INPUT");
 }
+
+on_both!(
+    a_status_change_takes_a_statement_for_the_caller_one_for_the_row_and_one_write,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let editor = token("zilveren-kruis", "editor");
+        // Read with the same token, so the caller's relations are cached as in steady use.
+        let data = gql(
+            &app,
+            Some(&editor),
+            "query($p: ID!) { initiatives(first: 1, filter: {party: $p}) { nodes { id version } } }",
+            json!({ "p": "zilveren-kruis" }),
+        )
+        .await["data"]
+            .clone();
+        let id = data["initiatives"]["nodes"][0]["id"].clone();
+        let version = data["initiatives"]["nodes"][0]["version"].as_i64().unwrap();
+        let before = app.statements.get();
+        let body = gql(
+            &app,
+            Some(&editor),
+            SET_STATUS,
+            json!({ "id": id, "s": "STOPPED", "v": version }),
+        )
+        .await;
+        let statements = app.statements.get() - before;
+        assert!(body.get("errors").is_none(), "{body}");
+        // The organisation, the initiative, and the write with its journal: on PostgreSQL one
+        // statement outside any transaction; on SQLite a transaction of the UPDATE, the audit
+        // entry, the history row and the feed event (BEGIN and COMMIT are not counted).
+        let bound = match backend {
+            Backend::Postgres => 3,
+            Backend::Sqlite => 6,
+        };
+        assert_eq!(statements, bound, "statements for one status change");
+        let history = app
+            .data(
+                "query($id: ID!) { node(id: $id) { ... on Initiative { statusHistory { to } } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(
+            history["node"]["statusHistory"][0]["to"], "stopped",
+            "{history}"
+        );
+    }
+);
+
+on_both!(
+    a_guarded_write_that_finds_its_row_changed_writes_nothing_of_its_journal,
+    |backend| async move {
+        use regiograaf::write::Actor;
+        use regiograaf::write::journal::{Entry, Journal};
+        use sea_orm::sea_query::{Expr, ExprTrait, Query};
+        use sea_orm::{ConnectionTrait, Database, Statement};
+
+        let url = seeded_database(backend).await;
+        let db = Database::connect(&url).await.unwrap();
+        let count = |table: &'static str| {
+            let db = db.clone();
+            async move {
+                let row = db
+                    .query_one_raw(Statement::from_string(
+                        db.get_database_backend(),
+                        format!("SELECT COUNT(*) AS n FROM {table}"),
+                    ))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                row.try_get::<i64>("", "n").unwrap()
+            }
+        };
+        let journal_rows = || async {
+            (
+                count("audit_entry").await,
+                count("change_event").await,
+                count("status_change").await,
+            )
+        };
+        let guard = |version: i32| {
+            Query::update()
+                .table("initiative")
+                .value("title", "Nieuwe titel")
+                .and_where(Expr::col("id").eq(1))
+                .and_where(Expr::col("version").eq(version))
+                .to_owned()
+        };
+        let journal = || {
+            let mut journal = Journal::default();
+            let actor = Actor::default();
+            let now = chrono::Utc::now();
+            journal.history(
+                &actor,
+                now,
+                1,
+                "status",
+                None,
+                Some("running".into()),
+                None,
+                now,
+            );
+            journal.record(
+                &actor,
+                now,
+                Entry {
+                    operation: "update",
+                    entity: "initiative",
+                    record_id: 1,
+                    initiative_id: Some(1),
+                    agenda_id: None,
+                    changes: serde_json::Map::new(),
+                },
+            );
+            (journal, now)
+        };
+        let start = journal_rows().await;
+        let (lost, now) = journal();
+        assert!(!lost.flush_guarded(&db, guard(-1), now).await.unwrap());
+        assert_eq!(journal_rows().await, start, "a lost race leaves no journal");
+        let (won, now) = journal();
+        let version = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT version FROM initiative WHERE id = 1",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i32>("", "version")
+            .unwrap();
+        assert!(won.flush_guarded(&db, guard(version), now).await.unwrap());
+        assert_eq!(
+            journal_rows().await,
+            (start.0 + 1, start.1 + 1, start.2 + 1),
+            "a won race writes its audit entry, feed event and history row"
+        );
+    }
+);
+
+on_both!(
+    writers_without_an_expected_version_all_land_one_after_the_other,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let editor = token("zilveren-kruis", "editor");
+        let (code, version) = initiative_of(&app, "zilveren-kruis").await;
+        let update = "mutation($id: ID!, $t: String) { updateInitiative(id: $id, input: {title: $t}) { title version } }";
+        // Four at once: each may find the row changed by the others between its read and its
+        // write, at most three times, and is then planned again rather than refused.
+        let writes = (0..4).map(|n| {
+            gql(
+                &app,
+                Some(&editor),
+                update,
+                json!({ "id": code, "t": format!("Titel {n}") }),
+            )
+        });
+        let bodies = futures_util::future::join_all(writes).await;
+        for body in &bodies {
+            assert!(body.get("errors").is_none(), "{body}");
+        }
+        let mut versions: Vec<i64> = bodies
+            .iter()
+            .map(|b| b["data"]["updateInitiative"]["version"].as_i64().unwrap())
+            .collect();
+        versions.sort();
+        assert_eq!(versions, (1..=4).map(|n| version + n).collect::<Vec<_>>());
+        let audit = gql(
+            &app,
+            Some(&editor),
+            "query($c: ID!) { auditEntries(initiative: $c) { entries { operation } } }",
+            json!({ "c": code }),
+        )
+        .await;
+        let entries = audit["data"]["auditEntries"]["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 4, "one audit entry per write: {audit}");
+    }
+);

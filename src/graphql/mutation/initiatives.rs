@@ -13,7 +13,9 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::filter::resolve;
 use crate::graphql::types::Initiative;
 use crate::ids::Kind;
-use crate::write::initiatives::{self as write, Applied, LinkTarget, NewInitiative, Patch};
+use crate::write::initiatives::{
+    self as write, Applied, LinkTarget, NewInitiative, Patch, Planned,
+};
 use crate::write::journal::Journal;
 use crate::write::{Actor, now};
 
@@ -92,6 +94,10 @@ impl From<UpdateInitiativeInput> for Patch {
     }
 }
 
+/// How often a change without an expected version is planned again when other writers keep
+/// changing the row between its read and its write.
+const WRITE_ATTEMPTS: u32 = 5;
+
 /// What every write resolver needs: the pool, the caller, its relations and the actor.
 pub(super) struct WriteContext<'a> {
     pub db: &'a DatabaseConnection,
@@ -119,6 +125,35 @@ impl<'a> WriteContext<'a> {
             actor: Actor::of(viewer, request_id),
             notifier: ctx.data_unchecked::<crate::notify::Notifier>(),
         })
+    }
+
+    /// Reads the initiative `id` refers to, plans a change of it with `plan` and writes it on
+    /// its own (see `write::write_planned`), then wakes the subscribers; the row as it is now.
+    ///
+    /// When another writer changed the row between the read and the write, a caller that
+    /// gave an `expected_version` gets CONFLICT; one that gave none asked for the last write
+    /// to win, so the change is planned again on the row as it is now (a few times at most).
+    pub async fn change_initiative(
+        &self,
+        id: &ID,
+        expected_version: Option<i32>,
+        plan: impl Fn(initiative::Model) -> AppResult<Planned>,
+    ) -> AppResult<initiative::Model> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let planned = plan(self.initiative("id", id).await?)?;
+            let (row_id, code) = planned.row();
+            match write::write_planned(self.db, &self.actor, planned).await? {
+                Some(Applied::Updated(row)) => {
+                    self.notifier.notify();
+                    return Ok(row);
+                }
+                Some(Applied::Unchanged(row)) => return Ok(row),
+                None if expected_version.is_none() && attempts < WRITE_ATTEMPTS => continue,
+                None => return Err(write::lost_race(self.db, row_id, &code).await),
+            }
+        }
     }
 
     /// The initiative `raw` (id or code) refers to.
@@ -188,26 +223,23 @@ impl InitiativeMutation {
         #[graphql(desc = "A note for the status history (why it changed).")] note: Option<String>,
     ) -> Result<Initiative> {
         let w = WriteContext::new(ctx).await?;
-        let row = w.initiative("id", &id).await?;
         let patch = Patch::from(input);
         patch.validate("input")?;
-        let applied = transaction!(w, |txn, journal, now| write::apply_patch(
-            &txn,
-            journal,
-            &w.actor,
-            w.viewer,
-            w.relations,
-            row,
-            &patch,
-            expected_version,
-            note,
-            None,
-            now
-        )
-        .await);
-        Ok(Initiative(match applied {
-            Applied::Unchanged(row) | Applied::Updated(row) => row,
-        }))
+        let row = w
+            .change_initiative(&id, expected_version, |row| {
+                write::plan_patch(
+                    w.viewer,
+                    w.relations,
+                    row,
+                    &patch,
+                    expected_version,
+                    note.clone(),
+                    None,
+                    now(),
+                )
+            })
+            .await?;
+        Ok(Initiative(row))
     }
 
     /// Reports an initiative's status, with a note, as of a moment (default now). The change
@@ -226,36 +258,33 @@ impl InitiativeMutation {
         expected_version: Option<i32>,
     ) -> Result<Initiative> {
         let w = WriteContext::new(ctx).await?;
-        let row = w.initiative("id", &id).await?;
-        if let (Some(as_of), Some(reported)) = (as_of, row.reported_at)
-            && as_of < reported
-        {
-            return Err(AppError::Conflict {
-                current_version: row.version,
-            }
-            .into());
-        }
         let patch = Patch {
             status: Some(status),
             ..Default::default()
         };
-        let applied = transaction!(w, |txn, journal, now| write::apply_patch(
-            &txn,
-            journal,
-            &w.actor,
-            w.viewer,
-            w.relations,
-            row,
-            &patch,
-            expected_version,
-            note,
-            Some(as_of.unwrap_or(now)),
-            now
-        )
-        .await);
-        Ok(Initiative(match applied {
-            Applied::Unchanged(row) | Applied::Updated(row) => row,
-        }))
+        let row = w
+            .change_initiative(&id, expected_version, |row| {
+                if let (Some(as_of), Some(reported)) = (as_of, row.reported_at)
+                    && as_of < reported
+                {
+                    return Err(AppError::Conflict {
+                        current_version: row.version,
+                    });
+                }
+                let now = now();
+                write::plan_patch(
+                    w.viewer,
+                    w.relations,
+                    row,
+                    &patch,
+                    expected_version,
+                    note.clone(),
+                    Some(as_of.unwrap_or(now)),
+                    now,
+                )
+            })
+            .await?;
+        Ok(Initiative(row))
     }
 
     /// Deletes an initiative (its lead or its region's coordinator) and returns its id.
