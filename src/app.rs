@@ -90,7 +90,7 @@ impl App {
                 notifier.clone(),
                 settings.limits.response_cache_bytes,
             )),
-            relations: std::sync::Arc::new(crate::auth::cache::RelationsCache::new(notifier)),
+            callers: std::sync::Arc::new(crate::auth::cache::CallerCache::new(notifier)),
             limits: std::sync::Arc::new(settings.limits.clone()),
             rates: crate::limits::RateLimits::new(&settings.limits),
             executing: std::sync::Arc::new(tokio::sync::Semaphore::new(

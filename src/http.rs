@@ -49,8 +49,8 @@ pub struct AppState {
     pub cost: crate::limits::CostBudget,
     /// Answers to queries, kept until a write changes the data.
     pub responses: Arc<ResponseCache>,
-    /// The callers' relations, kept between requests until a write changes them.
-    pub relations: Arc<crate::auth::cache::RelationsCache>,
+    /// The callers' organisations and relations, kept between requests until they change.
+    pub callers: Arc<crate::auth::cache::CallerCache>,
 }
 
 /// The router of the service; tests call it in process or serve it on port 0.

@@ -9,12 +9,13 @@
 //! The same way, writes that change who is related to what (parties, memberships, regions,
 //! agendas, participations) bump a generation number here and send
 //! `NOTIFY regiograaf_relations`; the per-organisation cache of those relations
-//! (`auth/cache.rs`) drops whatever it loaded under an older generation. Every write of
+//! (`auth/cache.rs`) drops whatever it loaded under an older generation. Triggers on those
+//! tables send the same notification for changes made outside the service (PostgreSQL only). Every write of
 //! either kind bumps the generation of the data, which the response cache
 //! (`http/response_cache.rs`) follows.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -34,6 +35,8 @@ pub struct Notifier {
     tx: broadcast::Sender<()>,
     relations: Arc<AtomicU64>,
     data: Arc<AtomicU64>,
+    /// The database tells this instance of every change (PostgreSQL, while listening).
+    listening: Arc<AtomicBool>,
 }
 
 impl Default for Notifier {
@@ -42,6 +45,7 @@ impl Default for Notifier {
             tx: broadcast::channel(64).0,
             relations: Arc::default(),
             data: Arc::default(),
+            listening: Arc::default(),
         }
     }
 }
@@ -72,6 +76,13 @@ impl Notifier {
         self.relations.load(Ordering::SeqCst)
     }
 
+    /// Whether the database tells this instance of every change to the tables that decide
+    /// who a caller is, whoever makes it (PostgreSQL, while the listener is connected): only
+    /// then may an organisation be kept between requests (see `auth/cache.rs`).
+    pub fn hears_every_change(&self) -> bool {
+        self.listening.load(Ordering::SeqCst)
+    }
+
     /// A receiver that wakes on every notification.
     pub fn subscribe(&self) -> broadcast::Receiver<()> {
         self.tx.subscribe()
@@ -98,6 +109,7 @@ impl Notifier {
                             // relations may have changed too.
                             notifier.notify();
                             notifier.relations_changed();
+                            notifier.listening.store(true, Ordering::SeqCst);
                             if let Some(listening) = listening.take() {
                                 let _ = listening.send(());
                             }
@@ -108,6 +120,8 @@ impl Notifier {
                                     notifier.notify();
                                 }
                             }
+                            // Changes made from now until the listener is back go unheard.
+                            notifier.listening.store(false, Ordering::SeqCst);
                         }
                     }
                     Err(err) => tracing::warn!(%err, "cannot listen for changes; retrying"),

@@ -10,6 +10,7 @@ mod common;
 mod m20261123_000001_initial;
 mod m20261123_000002_writes;
 mod m20261123_000003_operations;
+mod m20261123_000004_change_triggers;
 
 /// The ordered list of steps `regiograaf migrate` applies.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261123_000002_writes::Migration),
             Box::new(m20261123_000003_operations::Migration),
+            Box::new(m20261123_000004_change_triggers::Migration),
         ]
     }
 }

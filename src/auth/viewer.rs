@@ -1,7 +1,7 @@
-//! The caller of a request: its organisation (looked up fresh on every request), its role,
-//! and, fixed for the request once a rule needs them, its relations: the collectives it acts
-//! through, its regions and the initiatives it takes part in (kept between requests by
-//! `cache.rs` until a write changes them).
+//! The caller of a request: its organisation, its role, and, fixed for the request once a
+//! rule needs them, its relations: the collectives it acts through, its regions and the
+//! initiatives it takes part in. Both are kept between requests by `cache.rs` until a change
+//! to them (the organisation only where the database reports every change).
 
 use entity::{agenda, initiative_party, party, party_membership, region, region_party};
 use sea_orm::sea_query::Expr;
@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
-use super::cache::RelationsCache;
+use super::cache::CallerCache;
 use super::token::Claims;
 use crate::error::{AppError, AppResult};
 
@@ -81,7 +81,35 @@ pub struct Viewer {
     pub subject: Option<String>,
     pub token_id: Option<String>,
     relations: OnceCell<Arc<Relations>>,
-    cache: Option<Arc<RelationsCache>>,
+    cache: Option<Arc<CallerCache>>,
+}
+
+/// An organisation as a caller: its row, and whether it runs only registered operations.
+#[derive(Clone, Debug)]
+pub struct Organisation {
+    pub party: party::Model,
+    pub restricted: bool,
+}
+
+/// Reads the organisation with `code`, with whether it is held to an allow-list (one
+/// statement).
+pub(super) async fn load_organisation(
+    db: &DatabaseConnection,
+    code: &str,
+) -> AppResult<Option<Organisation>> {
+    let row = party::Entity::find()
+        .filter(party::Column::Code.eq(code))
+        .column_as(
+            Expr::cust("(SELECT COUNT(*) FROM allow_list WHERE allow_list.party_id = party.id)"),
+            "listed",
+        )
+        .into_model::<OrgRow>()
+        .one(db)
+        .await?;
+    Ok(row.map(|r| Organisation {
+        party: r.party,
+        restricted: r.listed > 0,
+    }))
 }
 
 impl Viewer {
@@ -98,25 +126,15 @@ impl Viewer {
         }
     }
 
-    /// The caller a verified token names; an unknown or deactivated organisation is
-    /// `UNAUTHENTICATED`.
-    pub async fn from_claims(db: &DatabaseConnection, claims: Claims) -> AppResult<Viewer> {
-        // One statement: the organisation, and whether it is held to an allow-list.
-        let row = party::Entity::find()
-            .filter(party::Column::Code.eq(claims.org.as_str()))
-            .column_as(
-                Expr::cust(
-                    "(SELECT COUNT(*) FROM allow_list WHERE allow_list.party_id = party.id)",
-                ),
-                "listed",
-            )
-            .into_model::<OrgRow>()
-            .one(db)
-            .await?;
-        let restricted = row.as_ref().is_some_and(|r| r.listed > 0);
-        let org = row.map(|r| r.party);
-        let org = match org {
-            Some(org) if org.active => org,
+    /// The caller a verified token names, its organisation from `cache`; an unknown or
+    /// deactivated organisation is `UNAUTHENTICATED`.
+    pub async fn from_claims(
+        db: &DatabaseConnection,
+        cache: &Arc<CallerCache>,
+        claims: Claims,
+    ) -> AppResult<Viewer> {
+        let organisation = match cache.organisation(db, &claims.org).await? {
+            Some(organisation) if organisation.party.active => organisation,
             Some(_) => {
                 return Err(AppError::Unauthenticated(format!(
                     "the organisation `{}` is deactivated",
@@ -131,13 +149,13 @@ impl Viewer {
             }
         };
         Ok(Viewer {
-            org: Some(org),
-            restricted,
+            org: Some(organisation.party.clone()),
+            restricted: organisation.restricted,
             role: claims.role,
             subject: claims.subject,
             token_id: claims.token_id,
             relations: OnceCell::new(),
-            cache: None,
+            cache: Some(cache.clone()),
         })
     }
 
@@ -147,7 +165,7 @@ impl Viewer {
     }
 
     /// Takes the caller's relations from `cache` rather than loading them for each request.
-    pub fn with_cache(mut self, cache: Arc<RelationsCache>) -> Self {
+    pub fn with_cache(mut self, cache: Arc<CallerCache>) -> Self {
         self.cache = Some(cache);
         self
     }
@@ -160,7 +178,7 @@ impl Viewer {
             .relations
             .get_or_try_init(|| async {
                 match &self.cache {
-                    Some(cache) => cache.get(db, org).await,
+                    Some(cache) => cache.relations(db, org).await,
                     None => load_relations(db, org).await.map(Arc::new),
                 }
             })

@@ -789,7 +789,7 @@ async fn authenticate(
     };
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return match state.auth.anonymous {
-            AnonymousAccess::Public => Ok(Viewer::anonymous().with_cache(state.relations.clone())),
+            AnonymousAccess::Public => Ok(Viewer::anonymous().with_cache(state.callers.clone())),
             AnonymousAccess::Refuse => {
                 let mut response = request_error(
                     media,
@@ -815,8 +815,8 @@ async fn authenticate(
         .map(str::trim)
         .ok_or_else(|| refuse("send the token as `Authorization: Bearer <token>`"))?;
     let claims = token::verify(&state.auth, token).map_err(|why| refuse(&why))?;
-    match Viewer::from_claims(&state.db, claims).await {
-        Ok(viewer) => Ok(viewer.with_cache(state.relations.clone())),
+    match Viewer::from_claims(&state.db, &state.callers, claims).await {
+        Ok(viewer) => Ok(viewer),
         Err(AppError::Unauthenticated(why)) => Err(refuse(&why)),
         Err(other) => {
             let status = if other.code() == "UNAVAILABLE" {

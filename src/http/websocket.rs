@@ -49,13 +49,12 @@ async fn connection_data(state: AppState, payload: Value) -> async_graphql::Resu
     let viewer = match token {
         Some(token) => {
             let claims = token::verify(&state.auth, &token).map_err(async_graphql::Error::new)?;
-            Viewer::from_claims(&state.db, claims)
+            Viewer::from_claims(&state.db, &state.callers, claims)
                 .await
                 .map_err(|e| async_graphql::Error::new(e.message()))?
-                .with_cache(state.relations.clone())
         }
         None if state.auth.anonymous == AnonymousAccess::Public => {
-            Viewer::anonymous().with_cache(state.relations.clone())
+            Viewer::anonymous().with_cache(state.callers.clone())
         }
         None => {
             return Err(async_graphql::Error::new(

@@ -96,6 +96,9 @@ impl OperationMutation {
                 .take();
             db.execute(&delete).await.map_err(AppError::from)?;
         }
+        // Callers' organisations are kept with whether they are on an allow-list.
+        ctx.data_unchecked::<crate::notify::Notifier>()
+            .relations_changed();
         Ok(enabled)
     }
 }
