@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::error::AppError;
 use crate::graphql::filter::resolve_opt;
-use crate::graphql::query::changes::{ChangeEvent, read_feed};
+use crate::graphql::query::changes::{ChangeEvent, check_cursor, feed_end, read_feed};
 use crate::ids::Kind;
 use crate::notify::Notifier;
 
@@ -92,17 +92,16 @@ impl SubscriptionRoot {
             ),
         };
         let wake = notifier.subscribe();
-        // From now: skip to the end of the feed.
-        let mut cursor = after;
-        loop {
-            let page = read_feed(ctx, cursor.clone(), 1_000, None).await?;
-            cursor = Some(page.end_cursor);
-            if !page.has_more {
-                break;
+        // From now: the end of the feed.
+        let cursor = match after {
+            Some(after) => {
+                check_cursor(&after)?;
+                after
             }
-        }
+            None => feed_end(db).await?,
+        };
         let watch = Watch {
-            cursor: cursor.unwrap_or_default(),
+            cursor,
             pending: VecDeque::new(),
             wake,
             agendas,

@@ -122,3 +122,86 @@ async fn a_bad_token_gets_no_subscription() {
     let refused = subscribe(&app, Some("not.a.token"), CHANGES).await;
     assert!(refused.is_err(), "the connection is refused");
 }
+
+on_both!(
+    subscribing_from_now_costs_the_same_however_long_the_feed,
+    |backend| async move {
+        let url = seeded_database(backend).await;
+        // A feed of 20,000 events, as a busy month leaves it.
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        let fill = match backend {
+            Backend::Postgres => {
+                "INSERT INTO change_event (txid, at, entity, record_id, operation)
+                 SELECT 1, now(), 'initiative', 1, 'upsert' FROM generate_series(1, 20000)"
+            }
+            Backend::Sqlite => {
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+                 INSERT INTO change_event (txid, at, entity, record_id, operation)
+                 SELECT 0, '2026-01-01T00:00:00Z', 'initiative', 1, 'upsert' FROM n"
+            }
+        };
+        sea_orm::ConnectionTrait::execute_unprepared(&db, fill)
+            .await
+            .unwrap();
+        let app = TestApp::spawn_on(backend, url).await;
+        let (code, _) = initiative_of(&app, "zilveren-kruis").await;
+        let before = app.statements.get();
+        let mut socket = subscribe(&app, None, CHANGES).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = app.statements.get() - before;
+        // The party, and the end of the feed; not a page of it per thousand events.
+        assert!(started <= 3, "{started} statements to start a subscription");
+        write_and_receive(&app, &mut socket, &code).await;
+    }
+);
+
+on_both!(
+    a_subscription_given_a_cursor_starts_there,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (code, _) = initiative_of(&app, "zilveren-kruis").await;
+        let mut cursor = Value::Null;
+        loop {
+            let page = app
+                .data(
+                    "query($after: String) { changes(after: $after, first: 1000) { endCursor hasMore } }",
+                    json!({ "after": cursor }),
+                )
+                .await;
+            cursor = page["changes"]["endCursor"].clone();
+            if page["changes"]["hasMore"] == false {
+                break;
+            }
+        }
+        let body = gql(
+            &app,
+            Some(&token("zilveren-kruis", "editor")),
+            "mutation($id: ID!) { setInitiativeStatus(id: $id, status: STOPPED) { version } }",
+            json!({ "id": code }),
+        )
+        .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        // Subscribed after the write, from the cursor before it: the write is replayed.
+        let query = format!(
+            "subscription {{ initiativeChanges(party: \"zilveren-kruis\", after: {cursor}) {{ operation initiative {{ code status }} }} }}"
+        );
+        let mut socket = subscribe(&app, None, &query).await.unwrap();
+        let message = next_json(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("the replayed event");
+        assert_eq!(message["type"], "next", "{message}");
+        let event = &message["payload"]["data"]["initiativeChanges"];
+        assert_eq!(event["initiative"]["code"], code.as_str());
+        assert_eq!(event["initiative"]["status"], "STOPPED");
+        // A cursor that is not one is refused at once (an execution error, sent as `next`).
+        let bad = "subscription { initiativeChanges(after: \"nonsense\") { operation } }";
+        let mut socket = subscribe(&app, None, bad).await.unwrap();
+        let message = next_json(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("an answer");
+        assert_eq!(
+            message["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{message}"
+        );
+    }
+);

@@ -97,6 +97,11 @@ fn decode(raw: &str) -> AppResult<(i64, i64)> {
     ))
 }
 
+/// `BAD_USER_INPUT` unless `raw` is a cursor of the change feed.
+pub fn check_cursor(raw: &str) -> AppResult<()> {
+    decode(raw).map(|_| ())
+}
+
 fn page_size(first: Option<i32>, default: i32) -> AppResult<u64> {
     match first {
         None => Ok(default as u64),
@@ -275,6 +280,35 @@ fn field_changes(changes: &Value, may_read: impl Fn(&str) -> bool) -> Vec<FieldC
 
 /// Reads the feed after `after` (from the start when `None`): at most `limit` events, with
 /// what the caller may know of each.
+/// The events a reader may have: on PostgreSQL only those of transactions older than the
+/// oldest one still running (see the module documentation); on SQLite all.
+fn settled(db: &DatabaseConnection) -> Condition {
+    let condition = Condition::all();
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        return condition.add(Expr::cust(
+            "txid < txid_snapshot_xmin(txid_current_snapshot())",
+        ));
+    }
+    condition
+}
+
+/// The cursor after the last event a reader may have now: where a subscription that starts
+/// from now begins (one statement, however long the feed).
+pub async fn feed_end(db: &DatabaseConnection) -> AppResult<String> {
+    let last: Option<(i64, i64)> = change_event::Entity::find()
+        .select_only()
+        .column(change_event::Column::Txid)
+        .column(change_event::Column::Seq)
+        .filter(settled(db))
+        .order_by_desc(change_event::Column::Txid)
+        .order_by_desc(change_event::Column::Seq)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (txid, seq) = last.unwrap_or((i64::MIN, i64::MIN));
+    Ok(encode(txid, seq))
+}
+
 pub async fn read_feed(
     ctx: &Context<'_>,
     after: Option<String>,
@@ -293,12 +327,7 @@ pub async fn read_feed(
                 .add(change_event::Column::Txid.eq(txid))
                 .add(change_event::Column::Seq.gt(seq)),
         );
-    condition = Condition::all().add(condition);
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        condition = condition.add(Expr::cust(
-            "txid < txid_snapshot_xmin(txid_current_snapshot())",
-        ));
-    }
+    condition = Condition::all().add(condition).add(settled(db));
     if let Some(types) = types {
         condition = condition.add(change_event::Column::Entity.is_in(types));
     }
