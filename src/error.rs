@@ -6,7 +6,7 @@
 //! generic message: internals never leave the process.
 
 use async_graphql::ErrorExtensions;
-use sea_orm::DbErr;
+use sea_orm::{DbErr, RuntimeErr};
 
 /// A failure with a stable, documented code.
 ///
@@ -99,6 +99,18 @@ impl From<DbErr> for AppError {
 fn is_unavailable(err: &DbErr) -> bool {
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        // The server ended the connection: it is shutting down, restarting or an operator
+        // terminated it (SQLSTATE class 57, operator intervention, except 57014 a cancelled
+        // statement, and class 08, connection exception).
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))
+            if e.as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|code| {
+                    code.starts_with("08") || (code.starts_with("57") && code != "57014")
+                }) =>
+        {
+            true
+        }
         other => {
             let text = other.to_string().to_ascii_lowercase();
             [
