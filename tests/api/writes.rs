@@ -437,6 +437,24 @@ async fn a_change_feed_cursor_that_is_not_one_is_bad_input() {
     )
     .await;
     assert_eq!(first_code(&body), "BAD_USER_INPUT");
+    // A kind of record that does not exist is a mistake, not an empty feed.
+    let body = gql(
+        &app,
+        None,
+        "{ changes(types: [\"initiative\", \"initiatives\"]) { endCursor } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(first_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "types", "{body}");
+    let body = gql(
+        &app,
+        None,
+        "{ changes(types: [\"initiative\", \"goal\"]) { endCursor } }",
+        json!({}),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
 }
 
 on_both!(

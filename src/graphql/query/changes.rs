@@ -129,9 +129,26 @@ impl ChangesQuery {
         #[graphql(desc = "At most this many events (default 100, at most 1000).")] first: Option<
             i32,
         >,
-        #[graphql(desc = "Only these kinds of record (`initiative`).")] types: Option<Vec<String>>,
+        #[graphql(
+            desc = "Only these kinds of record: `initiative`, `region`, `party`, `agenda`, `theme`, `goal`, `indicator`, `bottleneck`, `milestone`, `governance_body`."
+        )]
+        types: Option<Vec<String>>,
     ) -> Result<ChangePage> {
         let limit = page_size(first, 100)?;
+        if let Some(unknown) = types
+            .iter()
+            .flatten()
+            .find(|t| !ENTITIES.contains(&t.as_str()))
+        {
+            return Err(AppError::bad_input(
+                "types",
+                format!(
+                    "`{unknown}` is not a kind of record; the feed has {}",
+                    ENTITIES.join(", ")
+                ),
+            )
+            .into());
+        }
         Ok(read_feed(ctx, after, limit, types).await?)
     }
 
@@ -400,6 +417,20 @@ pub async fn read_feed(
         has_more,
     })
 }
+
+/// The kinds of record the feed names (its `entity`).
+const ENTITIES: [&str; 10] = [
+    "initiative",
+    "region",
+    "party",
+    "agenda",
+    "theme",
+    "goal",
+    "indicator",
+    "bottleneck",
+    "milestone",
+    "governance_body",
+];
 
 /// The kind of record a feed entity names.
 pub fn kind_of(entity: &str) -> Kind {
