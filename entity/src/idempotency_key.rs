@@ -13,6 +13,9 @@ pub struct Model {
     pub operation: String,
     pub response: Json,
     pub created_at: DateTimeUtc,
+    /// A fingerprint of the request the key was first used for (none for keys stored
+    /// before it was kept).
+    pub request_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m20261123_000001_initial;
 mod m20261123_000002_writes;
 mod m20261123_000003_operations;
 mod m20261123_000004_change_triggers;
+mod m20261123_000005_idempotency_request;
 
 /// The ordered list of steps `regiograaf migrate` applies.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_writes::Migration),
             Box::new(m20261123_000003_operations::Migration),
             Box::new(m20261123_000004_change_triggers::Migration),
+            Box::new(m20261123_000005_idempotency_request::Migration),
         ]
     }
 }

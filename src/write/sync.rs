@@ -14,6 +14,7 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
 use super::initiatives::{self as write, Applied, NewInitiative, Patch};
@@ -100,6 +101,56 @@ pub struct Options {
     pub limit: usize,
 }
 
+/// A fingerprint of a sync request: its items and options, spelled out field by field (not
+/// through `Debug`, so that it stays the same across versions of the service).
+fn fingerprint(items: &[SyncItem], options: Options) -> String {
+    use sha2::{Digest, Sha256};
+    fn text(v: &Option<String>) -> Value {
+        v.as_ref().map_or(Value::Null, |s| Value::from(s.as_str()))
+    }
+    fn cleared<T: Into<Value> + Clone>(v: &Option<Option<T>>) -> Value {
+        match v {
+            None => Value::from("(unchanged)"),
+            Some(None) => Value::Null,
+            Some(Some(v)) => v.clone().into(),
+        }
+    }
+    let items: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            let p = &i.patch;
+            json!([
+                i.external_ref,
+                text(&i.code),
+                text(&i.agenda),
+                text(&i.title),
+                text(&i.note),
+                i.as_of.map(|t| t.to_rfc3339()),
+                i.expected_version,
+                text(&p.title),
+                cleared(&p.summary),
+                p.status.map(|s| s.as_db()),
+                p.visibility.map(|v| v.as_db()),
+                cleared(&p.labour_saving),
+                cleared(&p.starts),
+                cleared(&p.ends),
+                cleared(&p.timeline),
+                cleared(&p.funding),
+                cleared(&p.budget_eur),
+                cleared(&p.internal_notes),
+                cleared(&p.progress_notes),
+            ])
+        })
+        .collect();
+    let request = json!({
+        "operation": "syncInitiatives",
+        "matchByCode": options.match_by_code,
+        "dryRun": options.dry_run,
+        "items": items,
+    });
+    format!("{:x}", Sha256::digest(request.to_string().as_bytes()))
+}
+
 fn item_error(err: &AppError) -> (Outcome, ItemError) {
     let outcome = match err {
         AppError::Conflict { .. } => Outcome::Conflict,
@@ -159,12 +210,23 @@ pub async fn sync(
             .one(db)
             .await?;
         if let Some(stored) = stored {
+            if stored
+                .request_hash
+                .as_ref()
+                .is_some_and(|h| *h != fingerprint(&items, options))
+            {
+                return Err(AppError::bad_input(
+                    "idempotencyKey",
+                    "this key was used for another request (other items or options); a retry must send the same request, and a new request needs a new key",
+                ));
+            }
             let mut report: SyncReport =
                 serde_json::from_value(stored.response).map_err(|_| AppError::Internal)?;
             report.replayed = true;
             return Ok(report);
         }
     }
+    let request_hash = key.as_ref().map(|_| fingerprint(&items, options));
     let txn = db.begin().await?;
     let now = now();
     let mut journal = Journal::default();
@@ -320,6 +382,7 @@ pub async fn sync(
             operation: Set("syncInitiatives".into()),
             response: Set(serde_json::to_value(&report).map_err(|_| AppError::Internal)?),
             created_at: Set(now),
+            request_hash: Set(request_hash),
             ..Default::default()
         }
         .insert(&txn)

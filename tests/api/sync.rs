@@ -171,6 +171,27 @@ on_both!(
             now["initiative"]["status"], "COMPLETED",
             "the replay applied nothing"
         );
+        // The same key with other items is a mistake: refused, not answered with the old
+        // result (the new items would be lost), and nothing is applied.
+        let reused = gql(
+            &app,
+            Some(&editor),
+            SYNC,
+            json!({ "items": [{ "externalRef": "r-1", "code": mine, "status": "STOPPED" }], "key": "sync-2026-11-23", "match": "CODE" }),
+        )
+        .await;
+        assert_eq!(first_code(&reused), "BAD_USER_INPUT", "{reused}");
+        assert_eq!(
+            reused["errors"][0]["extensions"]["field"], "idempotencyKey",
+            "{reused}"
+        );
+        let now = app
+            .data(
+                &format!("{{ initiative(ref: \"{mine}\") {{ status }} }}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(now["initiative"]["status"], "COMPLETED");
         // The key belongs to the organisation: another one can use the same key.
         let other = gql(
             &app,
