@@ -68,23 +68,22 @@ impl App {
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-        // One cost budget for both schemas and for the answers the response cache gives.
+        // One cost budget for every schema and for the answers the response cache gives.
         let cost = crate::limits::CostBudget::new(&settings.limits);
+        let schema = |cost: Option<crate::limits::CostBudget>, suggestions: bool| {
+            build_schema(
+                db.conn.clone(),
+                notifier.clone(),
+                &settings.limits,
+                cost,
+                suggestions,
+            )
+        };
         let state = AppState {
-            schema: build_schema(
-                db.conn.clone(),
-                notifier.clone(),
-                &settings.limits,
-                cost.clone(),
-                true,
-            ),
-            schema_anonymous: build_schema(
-                db.conn.clone(),
-                notifier.clone(),
-                &settings.limits,
-                cost.clone(),
-                false,
-            ),
+            schema: schema(None, true),
+            schema_anonymous: schema(None, false),
+            metering: schema(Some(cost.metering()), false),
+            schema_websocket: schema(Some(cost.clone()), true),
             cost,
             responses: std::sync::Arc::new(crate::http::ResponseCache::new(
                 notifier.clone(),

@@ -17,27 +17,31 @@ pub use loaders::Loaders;
 /// The schema type served over HTTP.
 pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::SubscriptionRoot>;
 
-/// Builds the schema over `db`. Per-request state (the DataLoaders) is added to each request
-/// by the HTTP handler, never shared between requests.
+/// Builds the schema over `db`, with the cost budget `cost` as its extension if given (see
+/// `limits::CostBudget` for which schemas have it). Per-request state (the DataLoaders) is
+/// added to each request by the HTTP handler, never shared between requests.
 pub fn build_schema(
     db: DatabaseConnection,
     notifier: crate::notify::Notifier,
     limits: &crate::limits::Limits,
-    cost: crate::limits::CostBudget,
+    cost: Option<crate::limits::CostBudget>,
     suggestions: bool,
 ) -> AppSchema {
-    let builder = Schema::build(
+    let mut builder = Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
         subscription::SubscriptionRoot,
     )
     .data(db)
-    .data(notifier)
-    .extension(cost)
-    // The exact depth check, which leaves introspection out, runs on every HTTP document
-    // (`limits::check_document`); this backstop covers subscriptions over WebSocket.
-    .limit_depth(limits.max_depth.max(crate::limits::DEPTH_BACKSTOP))
-    .limit_complexity(limits.max_complexity);
+    .data(notifier);
+    if let Some(cost) = cost {
+        builder = builder.extension(cost);
+    }
+    let builder = builder
+        // The exact depth check, which leaves introspection out, runs on every HTTP document
+        // (`limits::check_document`); this backstop covers subscriptions over WebSocket.
+        .limit_depth(limits.max_depth.max(crate::limits::DEPTH_BACKSTOP))
+        .limit_complexity(limits.max_complexity);
     // Field suggestions ("did you mean ...?") map the schema for a prober: only callers with
     // a token get them.
     use crate::limits::Introspection;

@@ -33,6 +33,11 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The same schema without field suggestions, for anonymous callers.
     pub schema_anonymous: AppSchema,
+    /// The twin that validates a document and charges its cost without executing it (see
+    /// `limits::CostBudget`); the two above execute without any extension.
+    pub metering: AppSchema,
+    /// The schema of subscriptions over WebSocket, which charges its cost itself.
+    pub schema_websocket: AppSchema,
     /// What one request may ask.
     pub limits: Arc<crate::limits::Limits>,
     /// How often each organisation may ask.

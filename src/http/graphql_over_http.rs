@@ -429,12 +429,13 @@ async fn execute(
     }
     // Only a query's answer is kept.
     let cache_key = cache_key.filter(|_| selected == Some(OperationType::Query));
-    let mut request = Request::new(query_text.clone());
+    let variables = params
+        .variables
+        .map(|v| Variables::from_json(Value::Object(v)))
+        .unwrap_or_default();
+    let mut request = Request::new(query_text.clone()).variables(variables.clone());
     if let Some(name) = params.operation_name.clone() {
         request = request.operation_name(name);
-    }
-    if let Some(variables) = params.variables {
-        request = request.variables(Variables::from_json(Value::Object(variables)));
     }
     if let Some(extensions) = params.extensions {
         for (key, value) in extensions {
@@ -472,7 +473,23 @@ async fn execute(
         })
         .unwrap_or_else(|| "anonymous".to_string());
     let generation = state.responses.generation();
+    // The document's cost is measured and charged by the metering twin of the schema, which
+    // validates it and stops (see `limits::CostBudget`); a document it finds invalid is left
+    // to the schema that executes, to report in its own words.
     let complexity = limits::Complexity::default();
+    let mut metering = Request::new(query_text.clone())
+        .variables(variables)
+        .data(limits::BudgetKey(budget))
+        .data(complexity.clone());
+    if let Some(name) = params.operation_name.clone() {
+        metering = metering.operation_name(name);
+    }
+    metering.set_parsed_query(document.clone());
+    let metered = state.metering.execute(metering).await;
+    let refused = metered
+        .errors
+        .iter()
+        .any(|e| error_code(e) == Some("RATE_LIMITED"));
     // async-graphql runs the document parsed above rather than parsing it again.
     // The document stays at hand to give the data the query's shape (`shape.rs`).
     request.set_parsed_query(document.clone());
@@ -481,11 +498,12 @@ async fn execute(
     let request = request
         .data(Loaders::new(&state.db, &scheduler))
         .data(viewer)
-        .data(limits::BudgetKey(budget))
-        .data(complexity.clone())
         .data(request_id);
     // Waiting for a permit counts against the request's time, like the execution.
     let run = async {
+        if refused {
+            return metered;
+        }
         let _permit = state.executing.acquire().await;
         drive(scheduler, schema.execute(request)).await
     };
@@ -826,6 +844,14 @@ async fn authenticate(
             };
             Err(request_error(media, status, other.code(), &other.message()))
         }
+    }
+}
+
+/// The `extensions.code` of an error, if it has one.
+fn error_code(error: &async_graphql::ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code.as_str()),
+        _ => None,
     }
 }
 
