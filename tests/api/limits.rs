@@ -140,15 +140,21 @@ async fn a_burst_from_one_organisation_is_throttled_while_another_is_served() {
 async fn a_slow_request_is_stopped_by_the_timeout() {
     let app = app_with(Limits {
         request_timeout: Duration::from_millis(1),
+        max_complexity: 10_000_000,
         ..Default::default()
     })
     .await;
-    let (status, answer, _) = post(
-        &app,
-        None,
-        body("{ initiatives(first: 300) { nodes { title agenda { title } } } }"),
-    )
-    .await;
+    // Work that takes many milliseconds even on a fast machine (the timer's granularity is
+    // a millisecond, so a short query may finish before a 1 ms timeout fires).
+    let list = "initiatives(first: 300) { nodes { title agenda { title } themes { name } parties { role party { name regions { region { name } } } } goals { title } } }";
+    let query = format!(
+        "{{ {} }}",
+        (0..8)
+            .map(|n| format!("q{n}: {list}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let (status, answer, _) = post(&app, None, body(&query)).await;
     assert_eq!((status, first_code(&answer)), (503, "TIMEOUT"), "{answer}");
 }
 
