@@ -14,6 +14,10 @@ pub mod records;
 pub mod sync;
 
 use chrono::{DateTime, Utc};
+use sea_orm::{
+    DatabaseBackend, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::auth::{Role, Viewer};
 use crate::error::{AppError, AppResult};
@@ -64,6 +68,20 @@ pub fn conflict(current: i32) -> AppError {
     AppError::Conflict {
         current_version: current,
     }
+}
+
+/// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`): a transaction that reads before it writes would otherwise fail outright when
+/// another writer commits in between (SQLite cannot move a reader's snapshot forward; a sync
+/// beside single writes failed with INTERNAL); with it, writers wait their turn.
+pub async fn begin(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
+    let immediate = db.get_database_backend() == DatabaseBackend::Sqlite;
+    let options = TransactionOptions {
+        isolation_level: None,
+        access_mode: None,
+        sqlite_transaction_mode: immediate.then_some(SqliteTransactionMode::Immediate),
+    };
+    Ok(db.begin_with_options(options).await?)
 }
 
 /// The moment now, for timestamps written in one transaction.

@@ -10,7 +10,7 @@ use entity::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -322,7 +322,7 @@ pub async fn apply(
     dry_run: bool,
     progress: bool,
 ) -> Result<ImportReport, DatasetError> {
-    let txn = db.begin().await?;
+    let txn = crate::write::begin(db).await?;
     let bar = if progress && std::io::stderr().is_terminal() && plan.size() > 2_000 {
         let bar = ProgressBar::new(plan.size());
         bar.set_style(

@@ -4,8 +4,7 @@
 /// then wakes the subscribers. Used by every mutation module below.
 macro_rules! transaction {
     ($w:expr, |$txn:ident, $journal:ident, $now:ident| $body:expr) => {{
-        use sea_orm::TransactionTrait;
-        let $txn = $w.db.begin().await.map_err(AppError::from)?;
+        let $txn = $crate::write::begin($w.db).await?;
         let mut journal = Journal::default();
         let $now = now();
         let value = {

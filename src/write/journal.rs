@@ -9,7 +9,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, EntityName, EntityTrait, Iterable, QueryTrait, Statement, TransactionTrait,
+    DatabaseConnection, EntityName, EntityTrait, Iterable, QueryTrait, Statement,
 };
 use serde_json::{Map, Value};
 
@@ -161,7 +161,7 @@ impl Journal {
         if db.get_database_backend() == DatabaseBackend::Postgres && rows <= GUARDED_ROWS {
             return self.flush_as_one(db, at, Some(guard)).await;
         }
-        let txn = db.begin().await?;
+        let txn = super::begin(db).await?;
         if txn.execute(&guard).await?.rows_affected() == 0 {
             txn.rollback().await?;
             return Ok(false);

@@ -10,8 +10,8 @@
 use chrono::{DateTime, Utc};
 use entity::{agenda, idempotency_key, initiative, initiative_party, initiative_ref};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -227,7 +227,7 @@ pub async fn sync(
         }
     }
     let request_hash = key.as_ref().map(|_| fingerprint(&items, options));
-    let txn = db.begin().await?;
+    let txn = super::begin(db).await?;
     let now = now();
     let mut journal = Journal::default();
 
@@ -263,20 +263,28 @@ pub async fn sync(
             .await?;
         by_code.extend(found);
     }
-    let wanted: Vec<i32> = by_ref
+    let mut wanted: Vec<i32> = by_ref
         .values()
         .chain(by_code.values())
         .copied()
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
+    // On PostgreSQL the rows are locked until the call commits, so no other write lands
+    // between their read and their update (an item without `expectedVersion` would lose that
+    // race with CONFLICT); locked in the order of their ids, so that two syncs over the same
+    // initiatives wait for each other instead of deadlocking. SQLite has one writer at a time.
+    wanted.sort_unstable();
+    let postgres = txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
     let mut rows: HashMap<i32, initiative::Model> = HashMap::new();
     for chunk in wanted.chunks(CHUNK) {
-        for row in initiative::Entity::find()
+        let mut read = initiative::Entity::find()
             .filter(initiative::Column::Id.is_in(chunk.to_vec()))
-            .all(&txn)
-            .await?
-        {
+            .order_by_asc(initiative::Column::Id);
+        if postgres {
+            read = read.lock_exclusive();
+        }
+        for row in read.all(&txn).await? {
             rows.insert(row.id, row);
         }
     }

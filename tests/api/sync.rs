@@ -368,3 +368,56 @@ on_both!(
         assert_eq!(outcomes(&body), ["UNCHANGED"], "{body}");
     }
 );
+
+on_both!(
+    a_sync_and_single_writes_at_once_refuse_nothing_that_asked_for_no_version,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let editor = token("zilveren-kruis", "editor");
+        let data = app
+            .data(
+                "query($p: ID!) { initiatives(first: 100, filter: {party: $p}) { nodes { code } } }",
+                json!({ "p": "zilveren-kruis" }),
+            )
+            .await;
+        let codes: Vec<String> = data["initiatives"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["code"].as_str().unwrap().to_string())
+            .collect();
+        assert!(codes.len() >= 3, "{data}");
+        let items: Vec<Value> = codes
+            .iter()
+            .enumerate()
+            .map(|(n, code)| json!({ "externalRef": format!("race-{n}"), "code": code, "status": "RUNNING" }))
+            .collect();
+        // The sync and a single status change of every one of its initiatives, all at once:
+        // whoever comes second writes over the first (no one sent expectedVersion).
+        let sync = gql(
+            &app,
+            Some(&editor),
+            SYNC,
+            json!({ "items": items, "match": "CODE" }),
+        );
+        let singles = futures_util::future::join_all(codes.iter().map(|code| {
+            gql(
+                &app,
+                Some(&editor),
+                "mutation($id: ID!) { setInitiativeStatus(id: $id, status: STOPPED) { version } }",
+                json!({ "id": code }),
+            )
+        }));
+        let (sync, singles) = tokio::join!(sync, singles);
+        assert!(sync.get("errors").is_none(), "{sync}");
+        for outcome in outcomes(&sync) {
+            assert!(
+                matches!(outcome.as_str(), "UPDATED" | "UNCHANGED"),
+                "{outcome}: {sync}"
+            );
+        }
+        for single in singles {
+            assert!(single.get("errors").is_none(), "{single}");
+        }
+    }
+);
