@@ -10,8 +10,8 @@
 use chrono::{DateTime, Utc};
 use entity::{agenda, idempotency_key, initiative, initiative_party, initiative_ref};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -26,6 +26,10 @@ use crate::error::{AppError, AppResult};
 
 /// Rows per `IN (...)` lookup.
 const CHUNK: usize = 500;
+
+/// How often an item without `expectedVersion` is planned again when single writes keep
+/// landing between its read and its update.
+const WRITE_ATTEMPTS: u32 = 5;
 
 /// One item of a sync.
 #[derive(Clone, Debug, Default)]
@@ -263,28 +267,20 @@ pub async fn sync(
             .await?;
         by_code.extend(found);
     }
-    let mut wanted: Vec<i32> = by_ref
+    let wanted: Vec<i32> = by_ref
         .values()
         .chain(by_code.values())
         .copied()
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    // On PostgreSQL the rows are locked until the call commits, so no other write lands
-    // between their read and their update (an item without `expectedVersion` would lose that
-    // race with CONFLICT); locked in the order of their ids, so that two syncs over the same
-    // initiatives wait for each other instead of deadlocking. SQLite has one writer at a time.
-    wanted.sort_unstable();
-    let postgres = txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
     let mut rows: HashMap<i32, initiative::Model> = HashMap::new();
     for chunk in wanted.chunks(CHUNK) {
-        let mut read = initiative::Entity::find()
+        for row in initiative::Entity::find()
             .filter(initiative::Column::Id.is_in(chunk.to_vec()))
-            .order_by_asc(initiative::Column::Id);
-        if postgres {
-            read = read.lock_exclusive();
-        }
-        for row in read.all(&txn).await? {
+            .all(&txn)
+            .await?
+        {
             rows.insert(row.id, row);
         }
     }
@@ -498,31 +494,47 @@ async fn apply_item(
             .push(reference(org, &item.external_ref, model.id, now));
         return Ok(Some((Outcome::Created, model)));
     };
-    let row = rows
+    let mut row = rows
         .get(&id)
         .cloned()
         .ok_or_else(|| AppError::NotFound("the initiative no longer exists".into()))?;
-    if let (Some(as_of), Some(reported)) = (item.as_of, row.reported_at)
-        && as_of < reported
-    {
-        return Err(AppError::Conflict {
-            current_version: row.version,
-        });
-    }
     let mut patch = item.patch;
     patch.title = item.title;
-    let applied = write::plan_patch(
-        viewer,
-        relations,
-        row,
-        &patch,
-        item.expected_version,
-        item.note,
-        item.as_of.or(Some(now)),
-        now,
-    )?
-    .apply(txn, journal, actor)
-    .await?;
+    // A single write may land between the read of the rows and this item's update. Without
+    // `expectedVersion` the partner asked for its report to win: plan it again on the row as
+    // it is now (each other writer can come first at most once).
+    let mut attempts = 0;
+    let applied = loop {
+        attempts += 1;
+        if let (Some(as_of), Some(reported)) = (item.as_of, row.reported_at)
+            && as_of < reported
+        {
+            return Err(AppError::Conflict {
+                current_version: row.version,
+            });
+        }
+        let planned = write::plan_patch(
+            viewer,
+            relations,
+            row,
+            &patch,
+            item.expected_version,
+            item.note.clone(),
+            item.as_of.or(Some(now)),
+            now,
+        )?;
+        match planned.apply(txn, journal, actor).await {
+            Err(AppError::Conflict { .. })
+                if item.expected_version.is_none() && attempts < WRITE_ATTEMPTS =>
+            {
+                row = initiative::Entity::find_by_id(id)
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound("the initiative no longer exists".into()))?;
+            }
+            other => break other?,
+        }
+    };
     if known.is_none() {
         reference(org, &item.external_ref, id, now)
             .insert(txn)
