@@ -3,8 +3,9 @@
 //! Partners run their own identity providers, so several issuers are trusted, each with its
 //! own keys, audience and claim names ([`config`]). A token is checked strictly ([`token`]):
 //! the algorithm must be the one of the key that verifies it, and `exp`, `nbf`, `iss` and
-//! `aud` are required and checked. The organisation a token names is looked up on every
-//! request ([`viewer`]), so deactivating it or removing a membership takes effect at once.
+//! `aud` are required and checked. The organisation a token names is read for the request
+//! ([`viewer`]), or kept between requests only where the database reports every change to it
+//! ([`cache`]), so deactivating it or removing a membership takes effect at once.
 //! No token means anonymous; a bad token is `UNAUTHENTICATED`, never a silent anonymous.
 
 pub mod cache;

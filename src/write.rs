@@ -70,6 +70,11 @@ pub fn conflict(current: i32) -> AppError {
     }
 }
 
+/// How often a change without an expected version is planned again when other writers keep
+/// changing its row between its read and its write (with N writers at once a change finds
+/// the row changed at most N-1 times in a row).
+pub const WRITE_ATTEMPTS: u32 = 5;
+
 /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
 /// IMMEDIATE`): a transaction that reads before it writes would otherwise fail outright when
 /// another writer commits in between (SQLite cannot move a reader's snapshot forward; a sync

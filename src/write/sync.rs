@@ -19,17 +19,13 @@ use std::collections::{HashMap, HashSet};
 
 use super::initiatives::{self as write, Applied, NewInitiative, Patch};
 use super::journal::Journal;
-use super::{Actor, now, require_role};
+use super::{Actor, WRITE_ATTEMPTS, now, require_role};
 use crate::auth::viewer::Relations;
 use crate::auth::{Role, Viewer};
 use crate::error::{AppError, AppResult};
 
 /// Rows per `IN (...)` lookup.
 const CHUNK: usize = 500;
-
-/// How often an item without `expectedVersion` is planned again when single writes keep
-/// landing between its read and its update.
-const WRITE_ATTEMPTS: u32 = 5;
 
 /// One item of a sync.
 #[derive(Clone, Debug, Default)]

@@ -17,7 +17,7 @@ use crate::write::initiatives::{
     self as write, Applied, LinkTarget, NewInitiative, Patch, Planned,
 };
 use crate::write::journal::Journal;
-use crate::write::{Actor, now};
+use crate::write::{Actor, WRITE_ATTEMPTS, now};
 
 /// The fields of a new initiative.
 #[derive(InputObject)]
@@ -93,10 +93,6 @@ impl From<UpdateInitiativeInput> for Patch {
         }
     }
 }
-
-/// How often a change without an expected version is planned again when other writers keep
-/// changing the row between its read and its write.
-const WRITE_ATTEMPTS: u32 = 5;
 
 /// What every write resolver needs: the pool, the caller, its relations and the actor.
 pub(super) struct WriteContext<'a> {
