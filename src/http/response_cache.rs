@@ -8,9 +8,10 @@
 //! - **Whose answer.** The key holds the caller's bearer token (or nothing, for anonymous
 //!   callers) with the document, the operation name and the variables: an answer is only
 //!   ever sent again to the same caller, so the policy (what the caller may see, down to the
-//!   field) is applied exactly as when it was computed. Authentication, the organisation
-//!   lookup (a deactivated organisation is refused at once), the rate limit and the
-//!   allow-list still run on every request, and the cost of the query is charged again.
+//!   field) is applied exactly as when it was computed. Authentication with the check of
+//!   the organisation (a deactivated one is refused at once; see `auth/cache.rs`), the rate
+//!   limit and the allow-list still run on every request, and the cost of the query is
+//!   charged again.
 //! - **Until what.** Every entry carries the generation of the data ([`Notifier`]) read
 //!   *before* the query ran; every committed write bumps it (writes through any instance on
 //!   PostgreSQL, which are heard through `NOTIFY`), and an entry of an older generation is
