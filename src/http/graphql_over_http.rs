@@ -485,11 +485,6 @@ async fn execute(
         metering = metering.operation_name(name);
     }
     metering.set_parsed_query(document.clone());
-    let metered = state.metering.execute(metering).await;
-    let refused = metered
-        .errors
-        .iter()
-        .any(|e| error_code(e) == Some("RATE_LIMITED"));
     // async-graphql runs the document parsed above rather than parsing it again.
     // The document stays at hand to give the data the query's shape (`shape.rs`).
     request.set_parsed_query(document.clone());
@@ -499,9 +494,14 @@ async fn execute(
         .data(Loaders::new(&state.db, &scheduler))
         .data(viewer)
         .data(request_id);
-    // Waiting for a permit counts against the request's time, like the execution.
+    // Metering, waiting for a permit and executing all count against the request's time.
     let run = async {
-        if refused {
+        let metered = state.metering.execute(metering).await;
+        if metered
+            .errors
+            .iter()
+            .any(|e| error_code(e) == Some("RATE_LIMITED"))
+        {
             return metered;
         }
         let _permit = state.executing.acquire().await;

@@ -304,6 +304,15 @@ pub struct Planned {
     now: DateTime<Utc>,
 }
 
+/// CONFLICT when a report as of `as_of` is older than the one `row` holds: an old report
+/// never overwrites a newer one.
+pub fn check_not_older(as_of: Option<DateTime<Utc>>, row: &initiative::Model) -> AppResult<()> {
+    match (as_of, row.reported_at) {
+        (Some(as_of), Some(reported)) if as_of < reported => Err(conflict(row.version)),
+        _ => Ok(()),
+    }
+}
+
 /// Checks `patch` on `row` for `viewer`: its rights before and after the change (a change may
 /// not move the record out of the caller's reach) and the expected version. Reads nothing:
 /// every refusal comes before anything is written. `effective_at` is when the change took

@@ -502,13 +502,7 @@ async fn apply_item(
     let mut attempts = 0;
     let applied = loop {
         attempts += 1;
-        if let (Some(as_of), Some(reported)) = (item.as_of, row.reported_at)
-            && as_of < reported
-        {
-            return Err(AppError::Conflict {
-                current_version: row.version,
-            });
-        }
+        write::check_not_older(item.as_of, &row)?;
         let planned = write::plan_patch(
             viewer,
             relations,

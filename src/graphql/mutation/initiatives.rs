@@ -260,13 +260,7 @@ impl InitiativeMutation {
         };
         let row = w
             .change_initiative(&id, expected_version, |row| {
-                if let (Some(as_of), Some(reported)) = (as_of, row.reported_at)
-                    && as_of < reported
-                {
-                    return Err(AppError::Conflict {
-                        current_version: row.version,
-                    });
-                }
+                write::check_not_older(as_of, &row)?;
                 let now = now();
                 write::plan_patch(
                     w.viewer,
