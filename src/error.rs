@@ -101,12 +101,17 @@ fn is_unavailable(err: &DbErr) -> bool {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         // The server ended the connection: it is shutting down, restarting or an operator
         // terminated it (SQLSTATE class 57, operator intervention, except 57014 a cancelled
-        // statement, and class 08, connection exception).
+        // statement, and class 08, connection exception). Or PostgreSQL broke a deadlock or
+        // a serialization conflict by ending this statement (40P01, 40001): nothing was
+        // written, and the same request sent again succeeds.
         DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))
             if e.as_database_error()
                 .and_then(|d| d.code())
                 .is_some_and(|code| {
-                    code.starts_with("08") || (code.starts_with("57") && code != "57014")
+                    code.starts_with("08")
+                        || (code.starts_with("57") && code != "57014")
+                        || code == "40P01"
+                        || code == "40001"
                 }) =>
         {
             true

@@ -32,6 +32,7 @@ pub fn build_schema(
         mutation::Mutation::default(),
         subscription::SubscriptionRoot,
     )
+    .data(crate::write::batches::Batches::new(db.clone()))
     .data(db)
     .data(notifier);
     if let Some(cost) = cost {

@@ -21,6 +21,7 @@
 //! - [`notify`]: waking subscribers across instances (PostgreSQL LISTEN/NOTIFY).
 //! - [`domain`]: the vocabularies (kinds, roles, statuses) shared by all of the above.
 //! - [`db`]: connecting, migrating, counting statements.
+//! - [`coalesce`]: cross-request batching of small statements (group commit).
 //! - [`error`]: the one error type and its stable codes.
 //! - [`ids`]: global ids and references by code.
 //! - `entity/` (crate): the SeaORM entities; `migration/` (crate): the schema steps.
@@ -28,6 +29,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod coalesce;
 pub mod config;
 pub mod dataset;
 pub mod db;

@@ -8,6 +8,7 @@
 //! read; and a write is checked again after it is made, so it cannot move a record out of the
 //! caller's reach.
 
+pub mod batches;
 pub mod initiatives;
 pub mod journal;
 pub mod records;

@@ -6,11 +6,12 @@ use entity::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, UpdateStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryTrait,
 };
 use serde_json::{Map, Value, json};
 
+use super::batches::{Batches, GuardedWrite};
 use super::journal::{Entry, Journal};
 use super::{Actor, conflict, records, require_role};
 use crate::auth::viewer::Relations;
@@ -472,22 +473,30 @@ impl Planned {
     }
 }
 
-/// Writes one planned patch with its journal on its own: on PostgreSQL as one statement
-/// without a transaction around it (see [`Journal::flush_guarded`]), three round trips
-/// fewer than a transaction. `None` when the row is no longer at the version it was planned
-/// on (another writer came first), and then nothing is written.
+/// Writes one planned patch with its journal: on PostgreSQL as one statement without a
+/// transaction around it, together with the single writes of other requests made at the same
+/// moment (see write/batches.rs). `None` when the row is no longer at the version it was
+/// planned on (another writer came first), and then nothing is written.
 pub async fn write_planned(
-    db: &DatabaseConnection,
+    batches: &Batches,
     actor: &Actor,
     planned: Planned,
 ) -> AppResult<Option<Applied>> {
-    let Some(update) = planned.update() else {
+    let Some(guard) = planned.update() else {
         return Ok(Some(Applied::Unchanged(planned.before)));
     };
-    let now = planned.now;
+    let row = planned.before.id;
+    let at = planned.now;
     let mut journal = Journal::default();
     let applied = planned.record(&mut journal, actor);
-    let wrote = journal.flush_guarded(db, update, now).await?;
+    let wrote = batches
+        .write(GuardedWrite {
+            row,
+            guard,
+            journal,
+            at,
+        })
+        .await?;
     Ok(wrote.then_some(applied))
 }
 

@@ -116,7 +116,7 @@ impl Journal {
             .iter()
             .all(|n| *n <= CHUNK);
         if postgres && fits && !self.events.is_empty() {
-            self.flush_as_one(txn, at, None).await?;
+            self.flush_as_one(txn, at).await?;
             return Ok(());
         }
         for chunk in self.audits.chunks(CHUNK) {
@@ -144,23 +144,23 @@ impl Journal {
         Ok(())
     }
 
+    /// Whether the journal fits one guarded statement on PostgreSQL (any single write; see
+    /// [`Journal::guarded_ctes`]).
+    pub fn fits_guarded_statement(&self) -> bool {
+        self.audits.len() + self.history.len() + self.events.len() <= GUARDED_ROWS
+    }
+
     /// Makes the write `guard` (an UPDATE that may find nothing to change, such as one that
-    /// expects a version) and inserts the journal only if it changed a row; false when it
-    /// did not, and then nothing is written.
-    ///
-    /// On PostgreSQL this is one statement and no transaction around it (the UPDATE, each
-    /// journal row as an insert from its `RETURNING`, and the notifications): a status change
-    /// takes one round trip instead of four (BEGIN, UPDATE, journal, COMMIT).
+    /// expects a version) and inserts the journal only if it changed a row, in a transaction;
+    /// false when it did not, and then nothing is written. On PostgreSQL a journal that
+    /// [fits](Journal::fits_guarded_statement) goes in one statement instead, batched with
+    /// other requests' writes (see write/batches.rs).
     pub async fn flush_guarded(
         self,
         db: &DatabaseConnection,
         guard: UpdateStatement,
         at: DateTime<Utc>,
     ) -> AppResult<bool> {
-        let rows = self.audits.len() + self.history.len() + self.events.len();
-        if db.get_database_backend() == DatabaseBackend::Postgres && rows <= GUARDED_ROWS {
-            return self.flush_as_one(db, at, Some(guard)).await;
-        }
         let txn = super::begin(db).await?;
         if txn.execute(&guard).await?.rows_affected() == 0 {
             txn.rollback().await?;
@@ -171,93 +171,147 @@ impl Journal {
         Ok(true)
     }
 
-    /// The whole journal in one PostgreSQL statement (see [`Journal::flush`]); with a
-    /// `guard`, the statement makes that write first and inserts each journal row from its
-    /// `RETURNING`, so the journal exists exactly when the write changed a row (see
-    /// [`Journal::flush_guarded`]). Whether it wrote.
-    async fn flush_as_one(
+    /// The guarded write `guard` with this journal as common table expressions of one
+    /// PostgreSQL statement, named after its `place` in a batch: the UPDATE (`g<place>`) and
+    /// each journal row as an insert from its `RETURNING`, so the journal exists exactly when
+    /// the write changed a row. See [`guarded_statement`].
+    pub fn guarded_ctes(
         self,
-        db: &impl ConnectionTrait,
+        mut guard: UpdateStatement,
         at: DateTime<Utc>,
-        guard: Option<UpdateStatement>,
-    ) -> AppResult<bool> {
-        let guarded = guard.is_some();
+        place: usize,
+    ) -> AppResult<GuardedCtes> {
+        let name = format!("g{place}");
+        guard.returning(Query::returning().expr(Expr::val(1)));
+        let mut inserts = Vec::new();
+        for audit in self.audits {
+            inserts.push(from_guard(audit, &name)?);
+        }
+        for change in self.history {
+            inserts.push(from_guard(change, &name)?);
+        }
+        for event in &self.events {
+            inserts.push(guarded_insert(
+                events_into(),
+                event_row(event, at, true).to_vec(),
+                &name,
+            )?);
+        }
+        let mut ctes = vec![(name.clone(), guard.build(PostgresQueryBuilder))];
+        for (n, insert) in inserts.iter().enumerate() {
+            ctes.push((format!("{name}_{n}"), insert.build(PostgresQueryBuilder)));
+        }
+        Ok(GuardedCtes {
+            place,
+            ctes,
+            relations: self.relations,
+        })
+    }
+
+    /// The whole journal in one PostgreSQL statement (see [`Journal::flush`]).
+    async fn flush_as_one(self, db: &impl ConnectionTrait, at: DateTime<Utc>) -> AppResult<()> {
         let mut parts: Vec<(String, Values)> = Vec::new();
-        let inserts: Vec<InsertStatement> = match guard {
-            Some(mut guard) => {
-                guard.returning(Query::returning().expr(Expr::val(1)));
-                parts.push(guard.build(PostgresQueryBuilder));
-                let mut inserts = Vec::new();
-                for audit in self.audits {
-                    inserts.push(from_guard(audit)?);
-                }
-                for change in self.history {
-                    inserts.push(from_guard(change)?);
-                }
-                for event in &self.events {
-                    inserts.push(guarded_insert(
-                        events_into(),
-                        event_row(event, at, true).to_vec(),
-                    )?);
-                }
-                inserts
-            }
-            None => {
-                let mut inserts = Vec::new();
-                if !self.audits.is_empty() {
-                    inserts.push(audit_entry::Entity::insert_many(self.audits).into_query());
-                }
-                if !self.history.is_empty() {
-                    inserts.push(status_change::Entity::insert_many(self.history).into_query());
-                }
-                inserts.push(events_insert(&self.events, at, true));
-                inserts
-            }
-        };
-        parts.extend(inserts.iter().map(|i| i.build(PostgresQueryBuilder)));
-        let mut ctes = Vec::new();
+        if !self.audits.is_empty() {
+            parts.push(
+                audit_entry::Entity::insert_many(self.audits)
+                    .into_query()
+                    .build(PostgresQueryBuilder),
+            );
+        }
+        if !self.history.is_empty() {
+            parts.push(
+                status_change::Entity::insert_many(self.history)
+                    .into_query()
+                    .build(PostgresQueryBuilder),
+            );
+        }
+        parts.push(events_insert(&self.events, at, true).build(PostgresQueryBuilder));
+        let mut sql = String::from("WITH ");
         let mut values = Vec::new();
-        for (n, (sql, Values(mut more))) in parts.into_iter().enumerate() {
-            let name = match n {
-                0 if guarded => GUARD.to_string(),
-                n => format!("j{n}"),
-            };
-            ctes.push(format!(
-                "{name} AS ({})",
-                shift_placeholders(&sql, values.len())
+        for (n, (part, Values(mut more))) in parts.into_iter().enumerate() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "j{n} AS ({})",
+                shift_placeholders(&part, values.len())
             ));
             values.append(&mut more);
         }
-        let mut notify = format!("pg_notify('{}', '')", crate::notify::CHANNEL);
-        if self.relations {
-            notify.push_str(&format!(
-                ", pg_notify('{}', '')",
-                crate::notify::RELATIONS_CHANNEL
-            ));
-        }
-        let from = if guarded {
-            format!(" FROM {GUARD}")
-        } else {
-            String::new()
-        };
-        let sql = format!("WITH {} SELECT {notify}{from}", ctes.join(", "));
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
-                sql,
-                values,
-            ))
-            .await?;
-        Ok(!rows.is_empty())
+        sql.push_str(&format!(" SELECT {}", notifications(self.relations)));
+        db.query_all_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+        Ok(())
     }
 }
 
-/// The name of the guarding write's result in [`Journal::flush_as_one`].
-const GUARD: &str = "guard";
+/// A guarded write and its journal, built as the common table expressions of one PostgreSQL
+/// statement (see [`Journal::guarded_ctes`]).
+pub struct GuardedCtes {
+    place: usize,
+    /// Name and built SQL (placeholders from `$1`) of each expression, the guard first.
+    ctes: Vec<(String, (String, Values))>,
+    relations: bool,
+}
 
-/// The insert of `row`, one row from the guarding write's result (none when it changed
-/// nothing).
-fn from_guard<A: ActiveModelTrait>(row: A) -> AppResult<InsertStatement> {
+impl GuardedCtes {
+    /// Its place in its batch: what [`guarded_statement`] returns when it changed its row.
+    pub fn place(&self) -> usize {
+        self.place
+    }
+}
+
+/// One statement making every guarded write of `batch`, without a transaction around it:
+/// a status change takes one round trip instead of four (BEGIN, UPDATE, journal, COMMIT), and
+/// a batch of them takes one in all (see coalesce.rs). It returns a row (`place`) for each
+/// write that changed its row. The writes must be of distinct rows: PostgreSQL changes a row
+/// at most once per statement.
+pub fn guarded_statement(batch: &[&GuardedCtes]) -> Statement {
+    let mut ctes = Vec::new();
+    let mut values = Vec::new();
+    for write in batch {
+        for (name, (sql, Values(more))) in &write.ctes {
+            ctes.push(format!(
+                "{name} AS ({})",
+                shift_placeholders(sql, values.len())
+            ));
+            values.extend(more.iter().cloned());
+        }
+    }
+    let changed: Vec<String> = batch
+        .iter()
+        .map(|write| format!("SELECT {} AS place FROM g{}", write.place, write.place))
+        .collect();
+    let relations = batch.iter().any(|write| write.relations);
+    let sql = format!(
+        "WITH {} SELECT place, {} FROM ({}) AS changed",
+        ctes.join(", "),
+        notifications(relations),
+        changed.join(" UNION ALL ")
+    );
+    Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values)
+}
+
+/// The `pg_notify` calls that wake every instance listening (see notify.rs); PostgreSQL
+/// sends each once per transaction however many rows call it.
+fn notifications(relations: bool) -> String {
+    let mut notify = format!("pg_notify('{}', '')", crate::notify::CHANNEL);
+    if relations {
+        notify.push_str(&format!(
+            ", pg_notify('{}', '')",
+            crate::notify::RELATIONS_CHANNEL
+        ));
+    }
+    notify
+}
+
+/// The insert of `row`, one row from the result of the guarding write `guard` (none when it
+/// changed nothing).
+fn from_guard<A: ActiveModelTrait>(row: A, guard: &str) -> AppResult<InsertStatement> {
     let mut columns = Vec::new();
     let mut values = Vec::new();
     for column in <A::Entity as EntityTrait>::Column::iter() {
@@ -270,13 +324,17 @@ fn from_guard<A: ActiveModelTrait>(row: A) -> AppResult<InsertStatement> {
     insert
         .into_table(A::Entity::default().table_ref())
         .columns(columns);
-    guarded_insert(insert, values)
+    guarded_insert(insert, values, guard)
 }
 
-/// `insert` of `values` as one row selected from the guarding write's result.
-fn guarded_insert(mut insert: InsertStatement, values: Vec<Expr>) -> AppResult<InsertStatement> {
+/// `insert` of `values` as one row selected from the result of the guarding write `guard`.
+fn guarded_insert(
+    mut insert: InsertStatement,
+    values: Vec<Expr>,
+    guard: &str,
+) -> AppResult<InsertStatement> {
     let mut select = Query::select();
-    select.exprs(values).from(GUARD);
+    select.exprs(values).from(guard.to_string());
     if let Err(err) = insert.select_from(select) {
         tracing::error!(%err, "a journal row does not fit its table");
         return Err(AppError::Internal);

@@ -509,6 +509,7 @@ on_both!(
     a_guarded_write_that_finds_its_row_changed_writes_nothing_of_its_journal,
     |backend| async move {
         use regiograaf::write::Actor;
+        use regiograaf::write::batches::{Batches, GuardedWrite};
         use regiograaf::write::journal::{Entry, Journal};
         use sea_orm::sea_query::{Expr, ExprTrait, Query};
         use sea_orm::{ConnectionTrait, Database, Statement};
@@ -572,11 +573,21 @@ on_both!(
             );
             (journal, now)
         };
+        // The way a single change is written: on PostgreSQL one statement (batched with
+        // others), on SQLite a transaction.
+        let batches = Batches::new(db.clone());
+        let write = |version: i32| {
+            let (journal, at) = journal();
+            batches.write(GuardedWrite {
+                row: 1,
+                guard: guard(version),
+                journal,
+                at,
+            })
+        };
         let start = journal_rows().await;
-        let (lost, now) = journal();
-        assert!(!lost.flush_guarded(&db, guard(-1), now).await.unwrap());
+        assert!(!write(-1).await.unwrap());
         assert_eq!(journal_rows().await, start, "a lost race leaves no journal");
-        let (won, now) = journal();
         let version = db
             .query_one_raw(Statement::from_string(
                 db.get_database_backend(),
@@ -587,12 +598,114 @@ on_both!(
             .unwrap()
             .try_get::<i32>("", "version")
             .unwrap();
-        assert!(won.flush_guarded(&db, guard(version), now).await.unwrap());
+        assert!(write(version).await.unwrap());
         assert_eq!(
             journal_rows().await,
             (start.0 + 1, start.1 + 1, start.2 + 1),
             "a won race writes its audit entry, feed event and history row"
         );
+    }
+);
+
+on_both!(
+    single_writes_made_at_once_share_statements_and_each_keeps_its_journal,
+    |backend| async move {
+        use regiograaf::write::Actor;
+        use regiograaf::write::batches::{Batches, GuardedWrite};
+        use regiograaf::write::journal::{Entry, Journal};
+        use sea_orm::sea_query::{Expr, ExprTrait, Query};
+        use sea_orm::{ConnectionTrait, Statement};
+
+        let url = seeded_database(backend).await;
+        let db = regiograaf::db::connect(&url).await.unwrap();
+        let conn = db.conn.clone();
+        let audits = || async {
+            conn.query_one_raw(Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM audit_entry WHERE request_id LIKE 'batch-%'",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+        };
+        // Eight changes of initiatives 1..=4, two of each: the second of a row goes in a
+        // later statement (PostgreSQL changes a row once per statement) and, planned on the
+        // same version, finds the row changed and writes nothing.
+        let batches = Batches::new(db.conn.clone());
+        let writes = (0..8).map(|n| {
+            let row = n % 4 + 1;
+            let guard = Query::update()
+                .table("initiative")
+                .value("title", format!("Titel {n}"))
+                .value("version", 2)
+                .and_where(Expr::col("id").eq(row))
+                .and_where(Expr::col("version").eq(1))
+                .to_owned();
+            let actor = Actor {
+                request_id: Some(format!("batch-{n}")),
+                ..Default::default()
+            };
+            let at = chrono::Utc::now();
+            let mut journal = Journal::default();
+            journal.record(
+                &actor,
+                at,
+                Entry {
+                    operation: "update",
+                    entity: "initiative",
+                    record_id: row,
+                    initiative_id: Some(row),
+                    agenda_id: None,
+                    changes: serde_json::Map::new(),
+                },
+            );
+            batches.write(GuardedWrite {
+                row,
+                guard,
+                journal,
+                at,
+            })
+        });
+        let before = db.statements.get();
+        let wrote: Vec<bool> = futures_util::future::join_all(writes)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let statements = db.statements.get() - before;
+        eprintln!("statements ({backend:?}): {statements} for 8 guarded writes");
+        assert_eq!(
+            audits().await,
+            4,
+            "a journal for each write that landed, no other"
+        );
+        let titles = conn
+            .query_all_raw(Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT title FROM initiative WHERE id <= 4 ORDER BY id",
+            ))
+            .await
+            .unwrap();
+        for (row, title) in titles.iter().enumerate() {
+            let title: String = title.try_get("", "title").unwrap();
+            let landed: Vec<usize> = [row, row + 4].into_iter().filter(|n| wrote[*n]).collect();
+            assert_eq!(
+                landed.len(),
+                1,
+                "one write of row {} lands: {wrote:?}",
+                row + 1
+            );
+            assert_eq!(title, format!("Titel {}", landed[0]));
+        }
+        if backend == Backend::Postgres {
+            // Unbatched, these would be eight statements.
+            assert!(
+                statements <= 4,
+                "{statements} statements for 8 writes at once"
+            );
+        }
     }
 );
 

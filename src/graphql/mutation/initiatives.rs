@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::filter::resolve;
 use crate::graphql::types::Initiative;
 use crate::ids::Kind;
+use crate::write::batches::Batches;
 use crate::write::initiatives::{
     self as write, Applied, LinkTarget, NewInitiative, Patch, Planned,
 };
@@ -101,6 +102,7 @@ pub(super) struct WriteContext<'a> {
     pub relations: Option<&'a crate::auth::viewer::Relations>,
     pub actor: Actor,
     pub notifier: &'a crate::notify::Notifier,
+    pub batches: &'a Batches,
 }
 
 impl<'a> WriteContext<'a> {
@@ -120,6 +122,7 @@ impl<'a> WriteContext<'a> {
             relations,
             actor: Actor::of(viewer, request_id),
             notifier: ctx.data_unchecked::<crate::notify::Notifier>(),
+            batches: ctx.data_unchecked::<Batches>(),
         })
     }
 
@@ -140,7 +143,7 @@ impl<'a> WriteContext<'a> {
             attempts += 1;
             let planned = plan(self.initiative("id", id).await?)?;
             let (row_id, code) = planned.row();
-            match write::write_planned(self.db, &self.actor, planned).await? {
+            match write::write_planned(self.batches, &self.actor, planned).await? {
                 Some(Applied::Updated(row)) => {
                     self.notifier.notify();
                     return Ok(row);
@@ -152,11 +155,12 @@ impl<'a> WriteContext<'a> {
         }
     }
 
-    /// The initiative `raw` (id or code) refers to.
+    /// The initiative `raw` (id or code) refers to, read together with the initiatives other
+    /// requests are about to change (see write/batches.rs).
     pub async fn initiative(&self, path: &str, raw: &str) -> AppResult<initiative::Model> {
         let id = resolve::<initiative::Entity>(self.db, path, Kind::Initiative, raw).await?;
-        initiative::Entity::find_by_id(id)
-            .one(self.db)
+        self.batches
+            .initiative(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no initiative `{raw}`")))
     }
