@@ -90,6 +90,8 @@ impl App {
                 settings.limits.response_cache_bytes,
             )),
             callers: std::sync::Arc::new(crate::auth::cache::CallerCache::new(notifier)),
+            tokens: std::sync::Arc::default(),
+            documents: std::sync::Arc::default(),
             limits: std::sync::Arc::new(settings.limits.clone()),
             rates: crate::limits::RateLimits::new(&settings.limits),
             executing: std::sync::Arc::new(tokio::sync::Semaphore::new(

@@ -3,6 +3,7 @@
 //! per caller until the next write (`response_cache.rs`).
 
 mod assets;
+mod documents;
 mod graphiql;
 mod graphql_over_http;
 mod health;
@@ -19,6 +20,7 @@ use crate::auth::AuthConfig;
 use crate::graphql::AppSchema;
 use std::sync::Arc;
 
+pub use documents::Documents;
 pub use response_cache::ResponseCache;
 
 /// The id of a request: the client's `x-request-id` when it sends one, otherwise made here.
@@ -36,7 +38,8 @@ pub struct AppState {
     /// The twin that validates a document and charges its cost without executing it (see
     /// `limits::CostBudget`); the two above execute without any extension.
     pub metering: AppSchema,
-    /// The schema of subscriptions over WebSocket, which charges its cost itself.
+    /// The schema that charges its cost itself: subscriptions over WebSocket, and mutations
+    /// of callers with a token over HTTP (validated once instead of twice).
     pub schema_websocket: AppSchema,
     /// What one request may ask.
     pub limits: Arc<crate::limits::Limits>,
@@ -56,6 +59,10 @@ pub struct AppState {
     pub responses: Arc<ResponseCache>,
     /// The callers' organisations and relations, kept between requests until they change.
     pub callers: Arc<crate::auth::cache::CallerCache>,
+    /// Tokens verified lately (see `auth::token::VerifiedTokens`).
+    pub tokens: Arc<crate::auth::token::VerifiedTokens>,
+    /// Documents parsed lately (see `documents.rs`).
+    pub documents: Arc<Documents>,
 }
 
 /// The router of the service; tests call it in process or serve it on port 0.

@@ -450,6 +450,32 @@ async fn expensive_queries_use_up_an_organisations_cost_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutations_use_up_the_cost_budget_too() {
+    // A mutation with a token is charged by the schema that executes it, not by the metering
+    // twin queries go through: the same budget all the same.
+    let app = app_with(Limits {
+        cost_per_minute: 10,
+        cost_burst: 10,
+        ..Default::default()
+    })
+    .await;
+    let editor = token("zilveren-kruis", "editor");
+    let change = body(
+        "mutation { setInitiativeStatus(id: \"Initiative:1\", status: COMPLETED) { id status version } }",
+    );
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        let (status, answer, _) = post(&app, Some(&editor), change.clone()).await;
+        answers.push((status, first_code(&answer).to_string()));
+    }
+    assert_ne!(answers[0].0, 429, "{answers:?}");
+    assert!(
+        answers.contains(&(429, "RATE_LIMITED".to_string())),
+        "a mutation costs 4 of 10: {answers:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_requests_get_errors_not_crashes() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let nested = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));

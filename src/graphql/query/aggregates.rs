@@ -174,7 +174,7 @@ macro_rules! record_keys {
             $(
                 $(#[$doc])*
                 async fn $field(&self, ctx: &Context<'_>) -> Result<Option<$api>> {
-                    load(&loaders(ctx).$field, self.keys.$field).await
+                    load(loaders(ctx).$field(), self.keys.$field).await
                 }
             )+
         }

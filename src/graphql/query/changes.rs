@@ -239,7 +239,7 @@ impl ChangesQuery {
             false => Some(viewer.relations(db).await?),
         };
         let initiatives = rows_by_ids(
-            &loaders(ctx).initiative,
+            loaders(ctx).initiative(),
             entries.iter().filter_map(|e| e.initiative_id),
         )
         .await?;

@@ -96,7 +96,7 @@ impl LookupQuery {
             "ref",
             Kind::Region,
             &r#ref,
-            |l| &l.region,
+            |l| l.region(),
             region::Column::Code,
         )
         .await
@@ -113,7 +113,7 @@ impl LookupQuery {
             "ref",
             Kind::Party,
             &r#ref,
-            |l| &l.party,
+            |l| l.party(),
             party::Column::Code,
         )
         .await
@@ -130,7 +130,7 @@ impl LookupQuery {
             "ref",
             Kind::Agenda,
             &r#ref,
-            |l| &l.agenda,
+            |l| l.agenda(),
             agenda::Column::Code,
         )
         .await
@@ -147,7 +147,7 @@ impl LookupQuery {
             "ref",
             Kind::Theme,
             &r#ref,
-            |l| &l.theme,
+            |l| l.theme(),
             theme::Column::Code,
         )
         .await
@@ -164,7 +164,7 @@ impl LookupQuery {
             "ref",
             Kind::Goal,
             &r#ref,
-            |l| &l.goal,
+            |l| l.goal(),
             goal::Column::Code,
         )
         .await
@@ -181,7 +181,7 @@ impl LookupQuery {
             "ref",
             Kind::Initiative,
             &r#ref,
-            |l| &l.initiative,
+            |l| l.initiative(),
             initiative::Column::Code,
         )
         .await?;
@@ -199,7 +199,7 @@ impl LookupQuery {
             "ref",
             Kind::GovernanceBody,
             &r#ref,
-            |l| &l.governance_body,
+            |l| l.governance_body(),
             governance_body::Column::Code,
         )
         .await
@@ -210,29 +210,29 @@ impl LookupQuery {
 async fn node(ctx: &Context<'_>, kind: Kind, id: i32) -> Result<Option<Node>> {
     let l = loaders(ctx);
     Ok(match kind {
-        Kind::Region => row(&l.region, id).await?.map(|m| Node::Region(m.into())),
-        Kind::Party => row(&l.party, id).await?.map(|m| Node::Party(m.into())),
-        Kind::Agenda => row(&l.agenda, id).await?.map(|m| Node::Agenda(m.into())),
-        Kind::Theme => row(&l.theme, id).await?.map(|m| Node::Theme(m.into())),
-        Kind::Goal => row(&l.goal, id).await?.map(|m| Node::Goal(m.into())),
+        Kind::Region => row(l.region(), id).await?.map(|m| Node::Region(m.into())),
+        Kind::Party => row(l.party(), id).await?.map(|m| Node::Party(m.into())),
+        Kind::Agenda => row(l.agenda(), id).await?.map(|m| Node::Agenda(m.into())),
+        Kind::Theme => row(l.theme(), id).await?.map(|m| Node::Theme(m.into())),
+        Kind::Goal => row(l.goal(), id).await?.map(|m| Node::Goal(m.into())),
         Kind::Initiative => visible_initiative(ctx, Some(id))
             .await?
             .map(Node::Initiative),
-        Kind::GovernanceBody => row(&l.governance_body, id)
+        Kind::GovernanceBody => row(l.governance_body(), id)
             .await?
             .map(|m| Node::GovernanceBody(m.into())),
-        Kind::Indicator => row(&l.indicator, id)
+        Kind::Indicator => row(l.indicator(), id)
             .await?
             .map(|m| Node::Indicator(m.into())),
         Kind::Bottleneck => {
-            let found = row(&l.bottleneck, id).await?.into_iter().collect();
+            let found = row(l.bottleneck(), id).await?.into_iter().collect();
             keep_visible(ctx, found, |b| b.initiative_id)
                 .await?
                 .pop()
                 .map(|m| Node::Bottleneck(m.into()))
         }
         Kind::Milestone => {
-            let found = row(&l.milestone, id).await?.into_iter().collect();
+            let found = row(l.milestone(), id).await?.into_iter().collect();
             keep_visible(ctx, found, |m| m.initiative_id)
                 .await?
                 .pop()

@@ -78,14 +78,14 @@ impl Agenda {
     /// The region the agenda is for.
     async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
         Ok(Region(
-            required_row(&loaders(ctx).region, self.0.region_id).await?,
+            required_row(loaders(ctx).region(), self.0.region_id).await?,
         ))
     }
 
     /// The agenda this one follows up, if any.
     async fn predecessor(&self, ctx: &Context<'_>) -> Result<Option<Agenda>> {
         match self.0.predecessor_id {
-            Some(id) => Ok(row(&loaders(ctx).agenda, id).await?.map(Agenda)),
+            Some(id) => Ok(row(loaders(ctx).agenda(), id).await?.map(Agenda)),
             None => Ok(None),
         }
     }
@@ -93,7 +93,7 @@ impl Agenda {
     /// The parties that signed the agenda.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn signatories(&self, ctx: &Context<'_>) -> Result<Vec<AgendaSignature>> {
-        let links = rows(&loaders(ctx).signatories_of_agenda, self.0.id).await?;
+        let links = rows(loaders(ctx).signatories_of_agenda(), self.0.id).await?;
         Ok(links.into_iter().map(AgendaSignature).collect())
     }
 
@@ -101,7 +101,7 @@ impl Agenda {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
         Ok(wrap_all(
-            rows(&loaders(ctx).themes_of_agenda, self.0.id).await?,
+            rows(loaders(ctx).themes_of_agenda(), self.0.id).await?,
         ))
     }
 
@@ -109,14 +109,14 @@ impl Agenda {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         Ok(wrap_all(
-            rows(&loaders(ctx).goals_of_agenda, self.0.id).await?,
+            rows(loaders(ctx).goals_of_agenda(), self.0.id).await?,
         ))
     }
 
     /// The agenda's initiatives, including sub-initiatives.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
-        let rows = rows(&loaders(ctx).initiatives_of_agenda, self.0.id).await?;
+        let rows = rows(loaders(ctx).initiatives_of_agenda(), self.0.id).await?;
         Ok(wrap_all(crate::policy::visible(ctx, rows).await?))
     }
 
@@ -124,14 +124,14 @@ impl Agenda {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
         Ok(wrap_all(
-            rows(&loaders(ctx).indicators_of_agenda, self.0.id).await?,
+            rows(loaders(ctx).indicators_of_agenda(), self.0.id).await?,
         ))
     }
 
     /// The knelpunten (bottlenecks) the agenda names.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn bottlenecks(&self, ctx: &Context<'_>) -> Result<Vec<Bottleneck>> {
-        let rows = rows(&loaders(ctx).bottlenecks_of_agenda, self.0.id).await?;
+        let rows = rows(loaders(ctx).bottlenecks_of_agenda(), self.0.id).await?;
         Ok(wrap_all(
             super::keep_visible(ctx, rows, |b| b.initiative_id).await?,
         ))
@@ -141,7 +141,7 @@ impl Agenda {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn governance_bodies(&self, ctx: &Context<'_>) -> Result<Vec<GovernanceBody>> {
         Ok(wrap_all(
-            rows(&loaders(ctx).bodies_of_agenda, self.0.id).await?,
+            rows(loaders(ctx).bodies_of_agenda(), self.0.id).await?,
         ))
     }
 

@@ -19,7 +19,7 @@ use crate::ids::{Kind, global_id};
 macro_rules! optional {
     ($ctx:expr, $loader:ident, $id:expr, $ty:ident) => {
         match $id {
-            Some(id) => Ok(row(&loaders($ctx).$loader, id).await?.map($ty)),
+            Some(id) => Ok(row(loaders($ctx).$loader(), id).await?.map($ty)),
             None => Ok(None),
         }
     };
@@ -86,7 +86,7 @@ impl Goal {
     /// The agenda the goal belongs to.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
         Ok(Agenda(
-            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+            required_row(loaders(ctx).agenda(), self.0.agenda_id).await?,
         ))
     }
 
@@ -94,9 +94,9 @@ impl Goal {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn parents(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
-        let links = rows(&l.parents_of_goal, self.0.id).await?;
+        let links = rows(l.parents_of_goal(), self.0.id).await?;
         Ok(wrap_all(
-            rows_by_ids(&l.goal, links.iter().map(|x| x.parent_id)).await?,
+            rows_by_ids(l.goal(), links.iter().map(|x| x.parent_id)).await?,
         ))
     }
 
@@ -104,9 +104,9 @@ impl Goal {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
-        let links = rows(&l.children_of_goal, self.0.id).await?;
+        let links = rows(l.children_of_goal(), self.0.id).await?;
         Ok(wrap_all(
-            rows_by_ids(&l.goal, links.iter().map(|x| x.goal_id)).await?,
+            rows_by_ids(l.goal(), links.iter().map(|x| x.goal_id)).await?,
         ))
     }
 
@@ -114,9 +114,9 @@ impl Goal {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
         let l = loaders(ctx);
-        let links = rows(&l.themes_of_goal, self.0.id).await?;
+        let links = rows(l.themes_of_goal(), self.0.id).await?;
         Ok(wrap_all(
-            rows_by_ids(&l.theme, links.iter().map(|x| x.theme_id)).await?,
+            rows_by_ids(l.theme(), links.iter().map(|x| x.theme_id)).await?,
         ))
     }
 
@@ -124,7 +124,7 @@ impl Goal {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
         let l = loaders(ctx);
-        let links = rows(&l.initiatives_of_goal, self.0.id).await?;
+        let links = rows(l.initiatives_of_goal(), self.0.id).await?;
         visible_initiatives(ctx, links.iter().map(|x| x.initiative_id)).await
     }
 
@@ -132,14 +132,14 @@ impl Goal {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
         Ok(wrap_all(
-            rows(&loaders(ctx).indicators_of_goal, self.0.id).await?,
+            rows(loaders(ctx).indicators_of_goal(), self.0.id).await?,
         ))
     }
 
     /// The knelpunten found under this goal.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn bottlenecks(&self, ctx: &Context<'_>) -> Result<Vec<Bottleneck>> {
-        let rows = rows(&loaders(ctx).bottlenecks_of_goal, self.0.id).await?;
+        let rows = rows(loaders(ctx).bottlenecks_of_goal(), self.0.id).await?;
         Ok(wrap_all(
             keep_visible(ctx, rows, |b| b.initiative_id).await?,
         ))
@@ -149,7 +149,7 @@ impl Goal {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<Milestone>> {
         Ok(wrap_all(
-            rows(&loaders(ctx).milestones_of_goal, self.0.id).await?,
+            rows(loaders(ctx).milestones_of_goal(), self.0.id).await?,
         ))
     }
 
@@ -259,7 +259,7 @@ impl Indicator {
     /// The agenda the indicator belongs to.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
         Ok(Agenda(
-            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+            required_row(loaders(ctx).agenda(), self.0.agenda_id).await?,
         ))
     }
 
@@ -330,7 +330,7 @@ impl Bottleneck {
     /// The agenda that names it.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
         Ok(Agenda(
-            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+            required_row(loaders(ctx).agenda(), self.0.agenda_id).await?,
         ))
     }
 

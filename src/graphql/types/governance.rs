@@ -59,14 +59,14 @@ impl GovernanceBody {
     /// The agenda it steers.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
         Ok(Agenda(
-            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+            required_row(loaders(ctx).agenda(), self.0.agenda_id).await?,
         ))
     }
 
     /// The member parties with their roles.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<BodyMembership>> {
-        let links = rows(&loaders(ctx).members_of_body, self.0.id).await?;
+        let links = rows(loaders(ctx).members_of_body(), self.0.id).await?;
         Ok(links.into_iter().map(BodyMembership).collect())
     }
 

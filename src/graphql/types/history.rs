@@ -45,7 +45,7 @@ impl StatusChange {
     /// The organisation that made the change.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Party>> {
         match self.0.party_id {
-            Some(id) => Ok(row(&loaders(ctx).party, id).await?.map(Party)),
+            Some(id) => Ok(row(loaders(ctx).party(), id).await?.map(Party)),
             None => Ok(None),
         }
     }
@@ -145,7 +145,7 @@ impl AuditEntry {
     /// The organisation that wrote.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Party>> {
         match self.model.party_id {
-            Some(id) => Ok(row(&loaders(ctx).party, id).await?.map(Party)),
+            Some(id) => Ok(row(loaders(ctx).party(), id).await?.map(Party)),
             None => Ok(None),
         }
     }

@@ -32,7 +32,7 @@ impl Initiative {
 /// The initiative `id` when there is one and the caller may see it.
 pub async fn visible_initiative(ctx: &Context<'_>, id: Option<i32>) -> Result<Option<Initiative>> {
     let Some(id) = id else { return Ok(None) };
-    let found = row(&loaders(ctx).initiative, id).await?;
+    let found = row(loaders(ctx).initiative(), id).await?;
     Ok(policy::visible(ctx, found.into_iter().collect())
         .await?
         .pop()
@@ -44,7 +44,7 @@ pub async fn visible_initiatives(
     ctx: &Context<'_>,
     ids: impl IntoIterator<Item = i32>,
 ) -> Result<Vec<Initiative>> {
-    let rows = rows_by_ids(&loaders(ctx).initiative, ids).await?;
+    let rows = rows_by_ids(loaders(ctx).initiative(), ids).await?;
     Ok(wrap_all(policy::visible(ctx, rows).await?))
 }
 
@@ -178,7 +178,7 @@ impl Initiative {
     /// The agenda the initiative belongs to.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
         Ok(Agenda(
-            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+            required_row(loaders(ctx).agenda(), self.0.agenda_id).await?,
         ))
     }
 
@@ -190,14 +190,14 @@ impl Initiative {
     /// The initiatives that are part of this one (deelprojecten).
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn subinitiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
-        let rows = rows(&loaders(ctx).subinitiatives_of_initiative, self.0.id).await?;
+        let rows = rows(loaders(ctx).subinitiatives_of_initiative(), self.0.id).await?;
         Ok(wrap_all(policy::visible(ctx, rows).await?))
     }
 
     /// The theme that leads (leidend thema), if stated.
     async fn lead_theme(&self, ctx: &Context<'_>) -> Result<Option<Theme>> {
         match self.0.lead_theme_id {
-            Some(id) => Ok(row(&loaders(ctx).theme, id).await?.map(Theme)),
+            Some(id) => Ok(row(loaders(ctx).theme(), id).await?.map(Theme)),
             None => Ok(None),
         }
     }
@@ -212,7 +212,7 @@ impl Initiative {
             ParticipationRole,
         >,
     ) -> Result<Vec<Participation>> {
-        let links = rows(&loaders(ctx).parties_of_initiative, self.0.id).await?;
+        let links = rows(loaders(ctx).parties_of_initiative(), self.0.id).await?;
         Ok(Participation::filtered(links, role, None))
     }
 
@@ -220,9 +220,9 @@ impl Initiative {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
         let l = loaders(ctx);
-        let links = rows(&l.themes_of_initiative, self.0.id).await?;
+        let links = rows(l.themes_of_initiative(), self.0.id).await?;
         Ok(wrap_all(
-            rows_by_ids(&l.theme, links.iter().map(|x| x.theme_id)).await?,
+            rows_by_ids(l.theme(), links.iter().map(|x| x.theme_id)).await?,
         ))
     }
 
@@ -230,16 +230,16 @@ impl Initiative {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
-        let links = rows(&l.goals_of_initiative, self.0.id).await?;
+        let links = rows(l.goals_of_initiative(), self.0.id).await?;
         Ok(wrap_all(
-            rows_by_ids(&l.goal, links.iter().map(|x| x.goal_id)).await?,
+            rows_by_ids(l.goal(), links.iter().map(|x| x.goal_id)).await?,
         ))
     }
 
     /// The steps and yearly actions, in order.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<Milestone>> {
-        let mut steps = rows(&loaders(ctx).milestones_of_initiative, self.0.id).await?;
+        let mut steps = rows(loaders(ctx).milestones_of_initiative(), self.0.id).await?;
         steps.sort_by_key(|m| (m.position, m.id));
         Ok(wrap_all(steps))
     }
@@ -247,7 +247,7 @@ impl Initiative {
     /// The status changes, oldest first, with who reported them and when they took effect.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn status_history(&self, ctx: &Context<'_>) -> Result<Vec<StatusChange>> {
-        let mut changes = rows(&loaders(ctx).history_of_initiative, self.0.id).await?;
+        let mut changes = rows(loaders(ctx).history_of_initiative(), self.0.id).await?;
         changes.retain(|c| c.field == "status");
         changes.sort_by_key(|c| (c.effective_at, c.id));
         Ok(changes.into_iter().map(StatusChange).collect())
@@ -263,7 +263,7 @@ impl Initiative {
         if at < self.0.created_at && self.0.source_document.is_none() {
             return Ok(None);
         }
-        let changes = rows(&loaders(ctx).history_of_initiative, self.0.id).await?;
+        let changes = rows(loaders(ctx).history_of_initiative(), self.0.id).await?;
         Ok(status_at(&changes, &self.0.status, at))
     }
 
@@ -274,7 +274,7 @@ impl Initiative {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn progress_history(&self, ctx: &Context<'_>) -> Result<Option<Vec<StatusChange>>> {
         self.guard(ctx, "progressHistory").await?;
-        let mut changes = rows(&loaders(ctx).history_of_initiative, self.0.id).await?;
+        let mut changes = rows(loaders(ctx).history_of_initiative(), self.0.id).await?;
         changes.retain(|c| c.field == "progress_notes");
         changes.sort_by_key(|c| (c.effective_at, c.id));
         Ok(Some(changes.into_iter().map(StatusChange).collect()))
@@ -284,7 +284,7 @@ impl Initiative {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn bottlenecks(&self, ctx: &Context<'_>) -> Result<Vec<Bottleneck>> {
         Ok(wrap_all(
-            rows(&loaders(ctx).bottlenecks_of_initiative, self.0.id).await?,
+            rows(loaders(ctx).bottlenecks_of_initiative(), self.0.id).await?,
         ))
     }
 

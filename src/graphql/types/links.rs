@@ -38,14 +38,14 @@ impl RegionMembership {
     /// The region.
     async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
         Ok(Region(
-            required_row(&loaders(ctx).region, self.0.region_id).await?,
+            required_row(loaders(ctx).region(), self.0.region_id).await?,
         ))
     }
 
     /// The party.
     async fn party(&self, ctx: &Context<'_>) -> Result<Party> {
         Ok(Party(
-            required_row(&loaders(ctx).party, self.0.party_id).await?,
+            required_row(loaders(ctx).party(), self.0.party_id).await?,
         ))
     }
 
@@ -93,14 +93,14 @@ impl Participation {
     /// The initiative.
     async fn initiative(&self, ctx: &Context<'_>) -> Result<Initiative> {
         Ok(Initiative(
-            required_row(&loaders(ctx).initiative, self.0.initiative_id).await?,
+            required_row(loaders(ctx).initiative(), self.0.initiative_id).await?,
         ))
     }
 
     /// The party.
     async fn party(&self, ctx: &Context<'_>) -> Result<Party> {
         Ok(Party(
-            required_row(&loaders(ctx).party, self.0.party_id).await?,
+            required_row(loaders(ctx).party(), self.0.party_id).await?,
         ))
     }
 
@@ -125,14 +125,14 @@ impl AgendaSignature {
     /// The agenda.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Agenda> {
         Ok(Agenda(
-            required_row(&loaders(ctx).agenda, self.0.agenda_id).await?,
+            required_row(loaders(ctx).agenda(), self.0.agenda_id).await?,
         ))
     }
 
     /// The signing party.
     async fn party(&self, ctx: &Context<'_>) -> Result<Party> {
         Ok(Party(
-            required_row(&loaders(ctx).party, self.0.party_id).await?,
+            required_row(loaders(ctx).party(), self.0.party_id).await?,
         ))
     }
 }
@@ -152,14 +152,14 @@ impl BodyMembership {
     /// The governance body.
     async fn body(&self, ctx: &Context<'_>) -> Result<GovernanceBody> {
         Ok(GovernanceBody(
-            required_row(&loaders(ctx).governance_body, self.0.body_id).await?,
+            required_row(loaders(ctx).governance_body(), self.0.body_id).await?,
         ))
     }
 
     /// The member party.
     async fn party(&self, ctx: &Context<'_>) -> Result<Party> {
         Ok(Party(
-            required_row(&loaders(ctx).party, self.0.party_id).await?,
+            required_row(loaders(ctx).party(), self.0.party_id).await?,
         ))
     }
 }

@@ -72,7 +72,7 @@ impl Party {
 
     /// Every other spelling the documents use for this party (HZK, HCZK, ...).
     async fn aliases(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        let rows = rows(&loaders(ctx).aliases_of_party, self.0.id).await?;
+        let rows = rows(loaders(ctx).aliases_of_party(), self.0.id).await?;
         Ok(rows.into_iter().map(|a| a.alias).collect())
     }
 
@@ -80,8 +80,8 @@ impl Party {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<Party>> {
         let l = loaders(ctx);
-        let links = rows(&l.members_of_collective, self.0.id).await?;
-        let parties = rows_by_ids(&l.party, links.iter().map(|m| m.member_id)).await?;
+        let links = rows(l.members_of_collective(), self.0.id).await?;
+        let parties = rows_by_ids(l.party(), links.iter().map(|m| m.member_id)).await?;
         Ok(parties.into_iter().map(Party).collect())
     }
 
@@ -89,8 +89,8 @@ impl Party {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn member_of(&self, ctx: &Context<'_>) -> Result<Vec<Party>> {
         let l = loaders(ctx);
-        let links = rows(&l.collectives_of_member, self.0.id).await?;
-        let parties = rows_by_ids(&l.party, links.iter().map(|m| m.collective_id)).await?;
+        let links = rows(l.collectives_of_member(), self.0.id).await?;
+        let parties = rows_by_ids(l.party(), links.iter().map(|m| m.collective_id)).await?;
         Ok(parties.into_iter().map(Party).collect())
     }
 
@@ -101,7 +101,7 @@ impl Party {
         ctx: &Context<'_>,
         #[graphql(desc = "Keep only links with this role.")] role: Option<RegionRole>,
     ) -> Result<Vec<RegionMembership>> {
-        let links = rows(&loaders(ctx).regions_of_party, self.0.id).await?;
+        let links = rows(loaders(ctx).regions_of_party(), self.0.id).await?;
         Ok(RegionMembership::filtered(links, role))
     }
 
@@ -117,7 +117,7 @@ impl Party {
         #[graphql(desc = "At most this many participations, in id order (all when left out).")]
         first: Option<u32>,
     ) -> Result<Vec<Participation>> {
-        let links = rows(&loaders(ctx).initiatives_of_party, self.0.id).await?;
+        let links = rows(loaders(ctx).initiatives_of_party(), self.0.id).await?;
         let links = Participation::filtered(links, role, None);
         let links = super::keep_first_visible(ctx, links, first.map(|n| n as usize), |l| {
             Some(l.0.initiative_id)
@@ -129,14 +129,14 @@ impl Party {
     /// The agendas this party signed.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn signed_agendas(&self, ctx: &Context<'_>) -> Result<Vec<AgendaSignature>> {
-        let links = rows(&loaders(ctx).signed_by_party, self.0.id).await?;
+        let links = rows(loaders(ctx).signed_by_party(), self.0.id).await?;
         Ok(links.into_iter().map(AgendaSignature).collect())
     }
 
     /// The governance bodies this party sits in.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn governance_bodies(&self, ctx: &Context<'_>) -> Result<Vec<BodyMembership>> {
-        let links = rows(&loaders(ctx).bodies_of_party, self.0.id).await?;
+        let links = rows(loaders(ctx).bodies_of_party(), self.0.id).await?;
         Ok(links.into_iter().map(BodyMembership).collect())
     }
 

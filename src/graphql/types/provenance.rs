@@ -33,7 +33,7 @@ impl Provenance {
     /// document.
     async fn asserted_by(&self, ctx: &Context<'_>) -> Result<Option<Party>> {
         match self.asserted_by_id {
-            Some(id) => Ok(row(&loaders(ctx).party, id).await?.map(Party::from)),
+            Some(id) => Ok(row(loaders(ctx).party(), id).await?.map(Party::from)),
             None => Ok(None),
         }
     }

@@ -56,7 +56,7 @@ impl Region {
     /// The larger region this one is part of (IJssel-Vecht is part of zorgkantoorregio Zwolle).
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         match self.0.parent_id {
-            Some(id) => Ok(row(&loaders(ctx).region, id).await?.map(Region)),
+            Some(id) => Ok(row(loaders(ctx).region(), id).await?.map(Region)),
             None => Ok(None),
         }
     }
@@ -65,7 +65,7 @@ impl Region {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn subregions(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
         Ok(wrap_all(
-            rows(&loaders(ctx).subregions_of_region, self.0.id).await?,
+            rows(loaders(ctx).subregions_of_region(), self.0.id).await?,
         ))
     }
 
@@ -77,7 +77,7 @@ impl Region {
         ctx: &Context<'_>,
         #[graphql(desc = "Keep only links with this role.")] role: Option<RegionRole>,
     ) -> Result<Vec<RegionMembership>> {
-        let links = rows(&loaders(ctx).parties_of_region, self.0.id).await?;
+        let links = rows(loaders(ctx).parties_of_region(), self.0.id).await?;
         Ok(RegionMembership::filtered(links, role))
     }
 
@@ -85,7 +85,7 @@ impl Region {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn agendas(&self, ctx: &Context<'_>) -> Result<Vec<Agenda>> {
         Ok(wrap_all(
-            rows(&loaders(ctx).agendas_of_region, self.0.id).await?,
+            rows(loaders(ctx).agendas_of_region(), self.0.id).await?,
         ))
     }
 

@@ -56,7 +56,7 @@ impl Theme {
     /// The theme this one sits under.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Theme>> {
         match self.0.parent_id {
-            Some(id) => Ok(row(&loaders(ctx).theme, id).await?.map(Theme)),
+            Some(id) => Ok(row(loaders(ctx).theme(), id).await?.map(Theme)),
             None => Ok(None),
         }
     }
@@ -65,14 +65,14 @@ impl Theme {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn subthemes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
         Ok(wrap_all(
-            rows(&loaders(ctx).subthemes_of_theme, self.0.id).await?,
+            rows(loaders(ctx).subthemes_of_theme(), self.0.id).await?,
         ))
     }
 
     /// The agenda that defines this theme; null for a national theme.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Option<Agenda>> {
         match self.0.agenda_id {
-            Some(id) => Ok(row(&loaders(ctx).agenda, id).await?.map(Agenda)),
+            Some(id) => Ok(row(loaders(ctx).agenda(), id).await?.map(Agenda)),
             None => Ok(None),
         }
     }
@@ -81,9 +81,9 @@ impl Theme {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let l = loaders(ctx);
-        let links = rows(&l.goals_of_theme, self.0.id).await?;
+        let links = rows(l.goals_of_theme(), self.0.id).await?;
         Ok(wrap_all(
-            rows_by_ids(&l.goal, links.iter().map(|x| x.goal_id)).await?,
+            rows_by_ids(l.goal(), links.iter().map(|x| x.goal_id)).await?,
         ))
     }
 
@@ -92,7 +92,7 @@ impl Theme {
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn initiatives(&self, ctx: &Context<'_>) -> Result<Vec<Initiative>> {
         let l = loaders(ctx);
-        let links = rows(&l.initiatives_of_theme, self.0.id).await?;
+        let links = rows(l.initiatives_of_theme(), self.0.id).await?;
         visible_initiatives(ctx, links.iter().map(|x| x.initiative_id)).await
     }
 
