@@ -38,9 +38,9 @@ pub fn request(operation: &str, organisation: &str, elapsed: Duration, error_cod
     }
 }
 
-/// Records an answer sent from the response cache (`hit`) or kept in it.
-pub fn response_cache(hit: bool) {
-    let outcome = if hit { "hit" } else { "kept" };
+/// Records an answer sent from the response cache (`hit`), kept in it (`kept`), or a request
+/// that waited for another computing the same answer (`waited`).
+pub fn response_cache(outcome: &'static str) {
     metrics::counter!("regiograaf_response_cache_total", "outcome" => outcome).increment(1);
 }
 

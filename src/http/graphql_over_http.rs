@@ -383,21 +383,18 @@ async fn execute(
         operation_name: params.operation_name.clone(),
         variables: canonical_inputs(&params),
     });
+    let again = Again {
+        state,
+        media,
+        peer,
+        query_text: &query_text,
+        gzip,
+        started,
+    };
     if let (Some(key), Ok(viewer)) = (&cache_key, &viewer)
         && let Some(answer) = state.responses.get(key)
     {
-        let budget = match admit(state, media, viewer, peer, &query_text).await {
-            Ok(budget) => budget,
-            Err(response) => return response,
-        };
-        let organisation = viewer.org.as_ref().map_or("anonymous", |o| o.code.as_str());
-        let asked = Asked {
-            budget: &budget,
-            organisation,
-            gzip,
-            started,
-        };
-        return answer_again(state, media, &answer, asked);
+        return again.send(viewer, &answer).await;
     }
     let document = match state.documents.parse(&query_text) {
         Ok(document) => document,
@@ -427,8 +424,23 @@ async fn execute(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    // Only a query's answer is kept.
+    // Only a query's answer is kept. When the same caller is already asking the same
+    // question, this request waits for that answer rather than computing it a second time;
+    // the flight is held until the answer is kept (or the request ends without one).
     let cache_key = cache_key.filter(|_| selected == Some(OperationType::Query));
+    let mut flight = None;
+    if let (Some(key), Ok(viewer)) = (&cache_key, &viewer) {
+        match state
+            .responses
+            .get_or_wait(key, state.limits.request_timeout)
+            .await
+        {
+            Ok(answer) => {
+                return again.send(viewer, &answer).await;
+            }
+            Err(leading) => flight = leading,
+        }
+    }
     let variables = params
         .variables
         .map(|v| Variables::from_json(Value::Object(v)))
@@ -600,6 +612,7 @@ async fn execute(
                     .responses
                     .keep(key, generation, text.clone(), complexity, operation.clone());
             }
+            drop(flight);
             respond_text(media, status, text)
         }
         None => respond(media, status, Value::Object(body)),
@@ -692,6 +705,35 @@ struct Asked<'a> {
     /// The client accepts gzip.
     gzip: bool,
     started: std::time::Instant,
+}
+
+/// What it takes to answer a request from the cache.
+struct Again<'a> {
+    state: &'a AppState,
+    media: Media,
+    peer: Option<SocketAddr>,
+    query_text: &'a str,
+    /// The client accepts gzip.
+    gzip: bool,
+    started: std::time::Instant,
+}
+
+impl Again<'_> {
+    /// Sends the kept `answer` to `viewer` once the request is [admitted](admit).
+    async fn send(&self, viewer: &Viewer, answer: &response_cache::Answer) -> Response {
+        let budget = match admit(self.state, self.media, viewer, self.peer, self.query_text).await {
+            Ok(budget) => budget,
+            Err(response) => return response,
+        };
+        let organisation = viewer.org.as_ref().map_or("anonymous", |o| o.code.as_str());
+        let asked = Asked {
+            budget: &budget,
+            organisation,
+            gzip: self.gzip,
+            started: self.started,
+        };
+        answer_again(self.state, self.media, answer, asked)
+    }
 }
 
 /// Sends a kept answer (gzipped when the client takes that): charged to the cost budget and

@@ -22,14 +22,21 @@
 //!   answer with a withheld field, a refusal or a timeout.
 //! - **How much.** At most `Limits::response_cache_bytes` (keys and bodies), evicted by
 //!   `quick_cache` (S3-FIFO); 0 turns the cache off.
+//! - **Asked at once.** After a write every open dashboard asks its questions again at the
+//!   same moment. The first request for a key computes the answer and the others for the same
+//!   key wait for it ([`ResponseCache::get_or_wait`]) instead of each executing the same query:
+//!   sixty-four dashboards asking at once cost one execution, not sixty-four, and hold the
+//!   memory of one (at concurrency 64 the peak RSS came from these executions side by side).
 //! - **Compressed once.** Compressing the body took most of the CPU of an answer from the
 //!   cache (90 KB of JSON per request), so an answer is gzipped once, when a client that
 //!   accepts gzip first asks for it, and that form is sent from then on.
 
 use axum::body::Bytes;
+use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 use crate::notify::{MAX_AGE, Notifier};
 
@@ -87,10 +94,34 @@ impl quick_cache::Weighter<Key, Arc<Answer>> for Weight {
     }
 }
 
+/// The requests computing an answer now, by key; a receiver wakes when its computing request
+/// is done (its sender is dropped).
+type Flights = Arc<Mutex<HashMap<Key, watch::Receiver<()>>>>;
+
 /// The kept answers of this instance.
 pub struct ResponseCache {
     notifier: Notifier,
     entries: Option<quick_cache::sync::Cache<Key, Arc<Answer>, Weight>>,
+    flights: Flights,
+}
+
+/// The request that computes the answer to a key while others wait for it. Drop it after the
+/// answer is kept (or once it is clear there is none to keep): the waiting requests then take
+/// the kept answer, or compute their own.
+pub struct Flight {
+    flights: Flights,
+    key: Key,
+    _done: watch::Sender<()>,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        // Only one flight per key is ever in the map, and it is this one.
+        self.flights
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.key);
+    }
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -111,7 +142,11 @@ impl ResponseCache {
             let items = usize::try_from(bytes / 4096).unwrap_or(usize::MAX).max(16);
             quick_cache::sync::Cache::with_weighter(items, bytes, Weight)
         });
-        ResponseCache { notifier, entries }
+        ResponseCache {
+            notifier,
+            entries,
+            flights: Flights::default(),
+        }
     }
 
     /// The generation of the data now: read it before executing a query whose answer may be
@@ -128,7 +163,7 @@ impl ResponseCache {
             .as_ref()
             .is_some_and(|a| a.generation == self.generation() && a.stored.elapsed() < MAX_AGE);
         if current {
-            crate::metrics::response_cache(true);
+            crate::metrics::response_cache("hit");
             found
         } else {
             if found.is_some() {
@@ -136,6 +171,43 @@ impl ResponseCache {
             }
             None
         }
+    }
+
+    /// The kept answer to `key`; when there is none but another request is computing it,
+    /// the answer that request keeps, waited for at most `patience`. Otherwise this request
+    /// computes the answer: `Err(Some(flight))` when the others for `key` wait for it (hold
+    /// the flight until the answer is kept), `Err(None)` when it computes for itself alone
+    /// (the one it waited for kept nothing, or took too long).
+    pub async fn get_or_wait(
+        &self,
+        key: &Key,
+        patience: Duration,
+    ) -> Result<Arc<Answer>, Option<Flight>> {
+        if self.entries.is_none() {
+            return Err(None);
+        }
+        if let Some(answer) = self.get(key) {
+            return Ok(answer);
+        }
+        let mut computing = {
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            match flights.get(key) {
+                Some(computing) => computing.clone(),
+                None => {
+                    let (done, computing) = watch::channel(());
+                    flights.insert(key.clone(), computing);
+                    return Err(Some(Flight {
+                        flights: self.flights.clone(),
+                        key: key.clone(),
+                        _done: done,
+                    }));
+                }
+            }
+        };
+        crate::metrics::response_cache("waited");
+        // Nothing is ever sent: `changed` returns when the computing request drops its flight.
+        let _ = tokio::time::timeout(patience, computing.changed()).await;
+        self.get(key).ok_or(None)
     }
 
     /// Keeps `body` as the answer to `key`, computed from the data of `generation`; nothing
@@ -161,7 +233,7 @@ impl ResponseCache {
             gzipped: OnceLock::new(),
         };
         entries.insert(key, Arc::new(answer));
-        crate::metrics::response_cache(false);
+        crate::metrics::response_cache("kept");
     }
 
     /// True when answers are kept at all.
@@ -238,6 +310,73 @@ mod tests {
             .unwrap();
         assert_eq!(unpacked, body);
         assert!(answer.gzipped().len() < body.len() / 10);
+    }
+
+    const PATIENCE: Duration = Duration::from_secs(10);
+
+    /// A first request computing the answer to `{a}`, and a second one waiting for it.
+    async fn first_and_second(
+        cache: &Arc<ResponseCache>,
+    ) -> (
+        Flight,
+        tokio::task::JoinHandle<Result<Arc<Answer>, Option<Flight>>>,
+    ) {
+        let Err(Some(flight)) = cache.get_or_wait(&key("{a}"), PATIENCE).await else {
+            panic!("the first request computes the answer");
+        };
+        let waiting = tokio::spawn({
+            let cache = cache.clone();
+            async move { cache.get_or_wait(&key("{a}"), PATIENCE).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "the second request waits");
+        (flight, waiting)
+    }
+
+    #[tokio::test]
+    async fn a_second_request_waits_for_the_answer_the_first_computes() {
+        let cache = Arc::new(ResponseCache::new(Notifier::default(), 1 << 20));
+        let (flight, waiting) = first_and_second(&cache).await;
+        cache.keep(
+            key("{a}"),
+            cache.generation(),
+            Bytes::from("1"),
+            1,
+            "op".into(),
+        );
+        drop(flight);
+        let answer = waiting.await.unwrap().ok().expect("the kept answer");
+        assert_eq!(answer.body, Bytes::from("1"));
+        // Another question does not wait for this one.
+        assert!(matches!(
+            cache.get_or_wait(&key("{b}"), PATIENCE).await,
+            Err(Some(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn when_the_first_keeps_nothing_the_waiting_request_computes_its_own() {
+        let cache = Arc::new(ResponseCache::new(Notifier::default(), 1 << 20));
+        let (flight, waiting) = first_and_second(&cache).await;
+        drop(flight);
+        assert!(matches!(waiting.await.unwrap(), Err(None)));
+        // The flight is gone: the next request computes and leads again.
+        assert!(matches!(
+            cache.get_or_wait(&key("{a}"), PATIENCE).await,
+            Err(Some(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_no_longer_than_its_patience() {
+        let cache = ResponseCache::new(Notifier::default(), 1 << 20);
+        let _flight = cache.get_or_wait(&key("{a}"), Duration::from_secs(1)).await;
+        let started = Instant::now();
+        let waited = cache
+            .get_or_wait(&key("{a}"), Duration::from_millis(50))
+            .await;
+        assert!(matches!(waited, Err(None)));
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]
