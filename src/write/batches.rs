@@ -126,33 +126,34 @@ async fn read_initiatives(
 /// doc); whether each changed its row.
 async fn write_guarded(db: DatabaseConnection, batch: Vec<GuardedWrite>) -> Vec<AppResult<bool>> {
     let mut outcome: Vec<Option<AppResult<bool>>> = (0..batch.len()).map(|_| None).collect();
-    let mut pending = Vec::new();
-    for (place, write) in batch.into_iter().enumerate() {
-        match write.journal.guarded_ctes(write.guard, write.at, place) {
-            Ok(ctes) => pending.push((write.row, ctes)),
-            Err(err) => outcome[place] = Some(Err(err)),
-        }
-    }
+    let mut pending: Vec<(i32, usize, GuardedCtes)> = batch
+        .into_iter()
+        .enumerate()
+        .map(|(place, write)| {
+            let ctes = write.journal.guarded_ctes(write.guard, write.at);
+            (write.row, place, ctes)
+        })
+        .collect();
     while !pending.is_empty() {
         let mut rows = HashSet::new();
         let (mut now, later): (Vec<_>, Vec<_>) =
-            pending.into_iter().partition(|(row, _)| rows.insert(*row));
+            pending.into_iter().partition(|(row, ..)| rows.insert(*row));
         pending = later;
         // Rows in id order: two statements at once (or a statement and a sync) lock the rows
         // they share in the same order and wait for each other instead of deadlocking.
-        now.sort_by_key(|(row, _)| *row);
-        let writes: Vec<&GuardedCtes> = now.iter().map(|(_, ctes)| ctes).collect();
+        now.sort_by_key(|(row, ..)| *row);
+        let writes: Vec<&GuardedCtes> = now.iter().map(|(.., ctes)| ctes).collect();
         match changed(&db, &writes).await {
             Ok(changed) => {
-                for write in &writes {
-                    outcome[write.place()] = Some(Ok(changed.contains(&write.place())));
+                for (position, (_, place, _)) in now.iter().enumerate() {
+                    outcome[*place] = Some(Ok(changed.contains(&position)));
                 }
             }
-            Err(err) if writes.len() == 1 => outcome[writes[0].place()] = Some(Err(err)),
+            Err(err) if now.len() == 1 => outcome[now[0].1] = Some(Err(err)),
             Err(_) => {
-                for write in &writes {
+                for (_, place, write) in &now {
                     let alone = changed(&db, &[write]).await;
-                    outcome[write.place()] = Some(alone.map(|changed| !changed.is_empty()));
+                    outcome[*place] = Some(alone.map(|changed| !changed.is_empty()));
                 }
             }
         }
@@ -163,13 +164,13 @@ async fn write_guarded(db: DatabaseConnection, batch: Vec<GuardedWrite>) -> Vec<
         .collect()
 }
 
-/// Runs `writes` as one statement: the places of those that changed their row.
+/// Runs `writes` as one statement: the positions in `writes` of those that changed their row.
 async fn changed(db: &DatabaseConnection, writes: &[&GuardedCtes]) -> AppResult<HashSet<usize>> {
-    let rows = db.query_all_raw(guarded_statement(writes)).await?;
-    let mut places = HashSet::new();
+    let rows = db.query_all_raw(guarded_statement(writes)?).await?;
+    let mut positions = HashSet::new();
     for row in rows {
-        let place: i32 = row.try_get("", "place")?;
-        places.insert(place as usize);
+        let position: i32 = row.try_get("", "place")?;
+        positions.insert(position as usize);
     }
-    Ok(places)
+    Ok(positions)
 }

@@ -171,41 +171,27 @@ impl Journal {
         Ok(true)
     }
 
-    /// The guarded write `guard` with this journal as common table expressions of one
-    /// PostgreSQL statement, named after its `place` in a batch: the UPDATE (`g<place>`) and
-    /// each journal row as an insert from its `RETURNING`, so the journal exists exactly when
-    /// the write changed a row. See [`guarded_statement`].
-    pub fn guarded_ctes(
-        self,
-        mut guard: UpdateStatement,
-        at: DateTime<Utc>,
-        place: usize,
-    ) -> AppResult<GuardedCtes> {
-        let name = format!("g{place}");
+    /// The guarded write `guard` with this journal, to go into one PostgreSQL statement
+    /// (see [`guarded_statement`]): the UPDATE, returning a row when it changed one, and each
+    /// journal row as an insert from that result, so the journal exists exactly when the
+    /// write changed a row.
+    pub fn guarded_ctes(self, mut guard: UpdateStatement, at: DateTime<Utc>) -> GuardedCtes {
         guard.returning(Query::returning().expr(Expr::val(1)));
-        let mut inserts = Vec::new();
+        let mut rows = Vec::new();
         for audit in self.audits {
-            inserts.push(from_guard(audit, &name)?);
+            rows.push(journal_row(audit));
         }
         for change in self.history {
-            inserts.push(from_guard(change, &name)?);
+            rows.push(journal_row(change));
         }
         for event in &self.events {
-            inserts.push(guarded_insert(
-                events_into(),
-                event_row(event, at, true).to_vec(),
-                &name,
-            )?);
+            rows.push((events_into(), event_row(event, at, true).to_vec()));
         }
-        let mut ctes = vec![(name.clone(), guard.build(PostgresQueryBuilder))];
-        for (n, insert) in inserts.iter().enumerate() {
-            ctes.push((format!("{name}_{n}"), insert.build(PostgresQueryBuilder)));
-        }
-        Ok(GuardedCtes {
-            place,
-            ctes,
+        GuardedCtes {
+            guard,
+            rows,
             relations: self.relations,
-        })
+        }
     }
 
     /// The whole journal in one PostgreSQL statement (see [`Journal::flush`]).
@@ -249,42 +235,46 @@ impl Journal {
     }
 }
 
-/// A guarded write and its journal, built as the common table expressions of one PostgreSQL
+/// A guarded write and its journal, to become common table expressions of one PostgreSQL
 /// statement (see [`Journal::guarded_ctes`]).
 pub struct GuardedCtes {
-    place: usize,
-    /// Name and built SQL (placeholders from `$1`) of each expression, the guard first.
-    ctes: Vec<(String, (String, Values))>,
+    /// The guarding UPDATE, returning a row when it changed one.
+    guard: UpdateStatement,
+    /// Each journal row: the insert (table and columns) and its values.
+    rows: Vec<(InsertStatement, Vec<Expr>)>,
     relations: bool,
-}
-
-impl GuardedCtes {
-    /// Its place in its batch: what [`guarded_statement`] returns when it changed its row.
-    pub fn place(&self) -> usize {
-        self.place
-    }
 }
 
 /// One statement making every guarded write of `batch`, without a transaction around it:
 /// a status change takes one round trip instead of four (BEGIN, UPDATE, journal, COMMIT), and
-/// a batch of them takes one in all (see coalesce.rs). It returns a row (`place`) for each
-/// write that changed its row. The writes must be of distinct rows: PostgreSQL changes a row
-/// at most once per statement.
-pub fn guarded_statement(batch: &[&GuardedCtes]) -> Statement {
+/// a batch of them takes one in all (see coalesce.rs). It returns a row (`place`, the write's
+/// position in `batch`) for each write that changed its row. The writes must be of distinct
+/// rows: PostgreSQL changes a row at most once per statement.
+///
+/// The text depends only on the shape of the batch (how many writes, of which columns and
+/// tables), never on which request came first: PostgreSQL and the driver keep a prepared
+/// statement and its plan per text, and when the names followed the requests' order two
+/// thousand texts came and went, each parsed and planned again.
+pub fn guarded_statement(batch: &[&GuardedCtes]) -> AppResult<Statement> {
     let mut ctes = Vec::new();
     let mut values = Vec::new();
-    for write in batch {
-        for (name, (sql, Values(more))) in &write.ctes {
-            ctes.push(format!(
-                "{name} AS ({})",
-                shift_placeholders(sql, values.len())
-            ));
-            values.extend(more.iter().cloned());
+    let mut push = |name: String, (sql, Values(more)): (String, Values)| {
+        ctes.push(format!(
+            "{name} AS ({})",
+            shift_placeholders(&sql, values.len())
+        ));
+        values.extend(more);
+    };
+    for (position, write) in batch.iter().enumerate() {
+        let guard = format!("g{position}");
+        push(guard.clone(), write.guard.build(PostgresQueryBuilder));
+        for (n, (insert, row)) in write.rows.iter().enumerate() {
+            let insert = guarded_insert(insert.clone(), row.clone(), &guard)?;
+            push(format!("{guard}_{n}"), insert.build(PostgresQueryBuilder));
         }
     }
-    let changed: Vec<String> = batch
-        .iter()
-        .map(|write| format!("SELECT {} AS place FROM g{}", write.place, write.place))
+    let changed: Vec<String> = (0..batch.len())
+        .map(|position| format!("SELECT {position} AS place FROM g{position}"))
         .collect();
     let relations = batch.iter().any(|write| write.relations);
     let sql = format!(
@@ -293,7 +283,11 @@ pub fn guarded_statement(batch: &[&GuardedCtes]) -> Statement {
         notifications(relations),
         changed.join(" UNION ALL ")
     );
-    Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values)
+    Ok(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        sql,
+        values,
+    ))
 }
 
 /// The `pg_notify` calls that wake every instance listening (see notify.rs); PostgreSQL
@@ -309,9 +303,8 @@ fn notifications(relations: bool) -> String {
     notify
 }
 
-/// The insert of `row`, one row from the result of the guarding write `guard` (none when it
-/// changed nothing).
-fn from_guard<A: ActiveModelTrait>(row: A, guard: &str) -> AppResult<InsertStatement> {
+/// The insert of `row` (its table and set columns) and its values.
+fn journal_row<A: ActiveModelTrait>(row: A) -> (InsertStatement, Vec<Expr>) {
     let mut columns = Vec::new();
     let mut values = Vec::new();
     for column in <A::Entity as EntityTrait>::Column::iter() {
@@ -324,7 +317,7 @@ fn from_guard<A: ActiveModelTrait>(row: A, guard: &str) -> AppResult<InsertState
     insert
         .into_table(A::Entity::default().table_ref())
         .columns(columns);
-    guarded_insert(insert, values, guard)
+    (insert, values)
 }
 
 /// `insert` of `values` as one row selected from the result of the guarding write `guard`.
