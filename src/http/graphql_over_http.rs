@@ -377,6 +377,13 @@ async fn execute(
     // The same question from the same caller, answered since the last write: sent again
     // without parsing or executing it (a kept answer is always a query that succeeded).
     let started = std::time::Instant::now();
+    // Waiting for another request's answer and executing count against one time limit.
+    let time_left = || {
+        state
+            .limits
+            .request_timeout
+            .saturating_sub(started.elapsed())
+    };
     let cache_key = state.responses.enabled().then(|| response_cache::Key {
         caller,
         query: query_text.clone(),
@@ -430,11 +437,7 @@ async fn execute(
     let cache_key = cache_key.filter(|_| selected == Some(OperationType::Query));
     let mut flight = None;
     if let (Some(key), Ok(viewer)) = (&cache_key, &viewer) {
-        match state
-            .responses
-            .get_or_wait(key, state.limits.request_timeout)
-            .await
-        {
+        match state.responses.get_or_wait(key, time_left()).await {
             Ok(answer) => {
                 return again.send(viewer, &answer).await;
             }
@@ -532,12 +535,7 @@ async fn execute(
         let _permit = state.executing.acquire().await;
         drive(scheduler, schema.execute(request)).await
     };
-    let response = match tokio::time::timeout(
-        state.limits.request_timeout,
-        run.instrument(span.clone()),
-    )
-    .await
-    {
+    let response = match tokio::time::timeout(time_left(), run.instrument(span.clone())).await {
         Ok(response) => response,
         Err(_) => {
             let message = format!(
