@@ -70,9 +70,11 @@ impl App {
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         // One cost budget for every schema and for the answers the response cache gives.
         let cost = crate::limits::CostBudget::new(&settings.limits);
+        let batches = crate::write::batches::Batches::new(db.conn.clone(), db.statements.clone());
         let schema = |cost: Option<crate::limits::CostBudget>, suggestions: bool| {
             build_schema(
                 db.conn.clone(),
+                batches.clone(),
                 notifier.clone(),
                 &settings.limits,
                 cost,

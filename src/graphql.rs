@@ -22,6 +22,7 @@ pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::Subs
 /// added to each request by the HTTP handler, never shared between requests.
 pub fn build_schema(
     db: DatabaseConnection,
+    batches: crate::write::batches::Batches,
     notifier: crate::notify::Notifier,
     limits: &crate::limits::Limits,
     cost: Option<crate::limits::CostBudget>,
@@ -32,7 +33,7 @@ pub fn build_schema(
         mutation::Mutation::default(),
         subscription::SubscriptionRoot,
     )
-    .data(crate::write::batches::Batches::new(db.clone()))
+    .data(batches)
     .data(db)
     .data(notifier);
     if let Some(cost) = cost {

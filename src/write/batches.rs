@@ -10,26 +10,32 @@
 //! fails alone.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use entity::initiative;
-use sea_orm::sea_query::UpdateStatement;
+use sea_orm::sea_query::{UpdateStatement, Values};
+use sea_orm::sqlx::{self, AssertSqlSafe, Postgres, pool::PoolConnection};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
+    ColumnTrait, ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, FromQueryResult, QueryFilter, QueryResult, QueryTrait, RuntimeErr, Statement,
 };
+use sea_query_sqlx::SqlxValues;
 
 use super::journal::{GuardedCtes, Journal, guarded_statement};
 use crate::coalesce::{Batching, Coalescer};
+use crate::db::StatementCounter;
 use crate::error::{AppError, AppResult};
 
-/// Reads of initiatives: up to 64 ids in one `IN` list. Two batches at once kept both cores
-/// busy on the M1 benchmark; with one, requests waited on an idle machine, and with eight the
-/// batches stayed so small that little was saved.
+/// Reads of initiatives: up to 64 ids in one `IN` list, one batch at a time. A read is short
+/// next to the rest of a status change, so while one batch is out the next one fills: in
+/// alternating M1 runs one batch in flight gave 5,085-5,226 req/s and two 4,782-4,846 (with
+/// eight the batches stayed so small that little was saved).
 const READS: Batching = Batching {
     name: "initiative_reads",
     max_batch: 64,
-    in_flight: 2,
+    in_flight: 1,
 };
 
 /// Guarded writes: up to 16 in one statement (a status change is ~30 values, so a batch
@@ -51,27 +57,34 @@ pub struct GuardedWrite {
 }
 
 /// The batches of one pool, started on first use (so a schema can be built outside a
-/// runtime, as `regiograaf schema` does).
+/// runtime, as `regiograaf schema` does). Clones share the batches: every schema of the
+/// service batches with the others.
+#[derive(Clone)]
 pub struct Batches {
-    db: DatabaseConnection,
-    reads: OnceLock<Coalescer<i32, Option<initiative::Model>>>,
-    writes: OnceLock<Coalescer<GuardedWrite, bool>>,
+    held: Arc<Held>,
+    reads: Arc<OnceLock<Coalescer<i32, Option<initiative::Model>>>>,
+    writes: Arc<OnceLock<Coalescer<GuardedWrite, bool>>>,
 }
 
 impl Batches {
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// Batches over `db`, counting their statements in `statements` as the pool does.
+    pub fn new(db: DatabaseConnection, statements: StatementCounter) -> Self {
         Batches {
-            db,
-            reads: OnceLock::new(),
-            writes: OnceLock::new(),
+            held: Arc::new(Held {
+                db,
+                statements,
+                idle: Mutex::default(),
+            }),
+            reads: Arc::default(),
+            writes: Arc::default(),
         }
     }
 
     /// The initiative with id `id`, read together with those other requests read now.
     pub async fn initiative(&self, id: i32) -> AppResult<Option<initiative::Model>> {
         let reads = self.reads.get_or_init(|| {
-            let db = self.db.clone();
-            Coalescer::start(READS, move |ids| read_initiatives(db.clone(), ids))
+            let held = self.held.clone();
+            Coalescer::start(READS, move |ids| read_initiatives(held.clone(), ids))
         });
         reads.run(id).await
     }
@@ -81,17 +94,15 @@ impl Batches {
     /// the guarded writes of other requests made now; elsewhere (and for a journal too large
     /// for one statement) in a transaction of its own.
     pub async fn write(&self, write: GuardedWrite) -> AppResult<bool> {
-        if self.db.get_database_backend() != DatabaseBackend::Postgres
-            || !write.journal.fits_guarded_statement()
-        {
+        if !self.held.postgres() || !write.journal.fits_guarded_statement() {
             return write
                 .journal
-                .flush_guarded(&self.db, write.guard, write.at)
+                .flush_guarded(&self.held.db, write.guard, write.at)
                 .await;
         }
         let writes = self.writes.get_or_init(|| {
-            let db = self.db.clone();
-            Coalescer::start(WRITES, move |batch| write_guarded(db.clone(), batch))
+            let held = self.held.clone();
+            Coalescer::start(WRITES, move |batch| write_guarded(held.clone(), batch))
         });
         writes.run(write).await
     }
@@ -99,32 +110,33 @@ impl Batches {
 
 /// One `SELECT … WHERE id IN (…)` for every id of the batch.
 async fn read_initiatives(
-    db: DatabaseConnection,
+    held: Arc<Held>,
     ids: Vec<i32>,
 ) -> Vec<AppResult<Option<initiative::Model>>> {
     let mut distinct = ids.clone();
     distinct.sort_unstable();
     distinct.dedup();
-    match initiative::Entity::find()
+    let select = initiative::Entity::find()
         .filter(initiative::Column::Id.is_in(distinct))
-        .all(&db)
-        .await
-    {
+        .build(held.db.get_database_backend());
+    let rows = held.rows(select).await.and_then(|rows| {
+        rows.iter()
+            .map(|row| initiative::Model::from_query_result(row, "").map_err(AppError::from))
+            .collect::<AppResult<Vec<_>>>()
+    });
+    match rows {
         Ok(rows) => {
             let by_id: HashMap<i32, initiative::Model> =
                 rows.into_iter().map(|row| (row.id, row)).collect();
             ids.iter().map(|id| Ok(by_id.get(id).cloned())).collect()
         }
-        Err(err) => {
-            let err = AppError::from(err);
-            ids.iter().map(|_| Err(err.clone())).collect()
-        }
+        Err(err) => ids.iter().map(|_| Err(err.clone())).collect(),
     }
 }
 
 /// The guarded writes of a batch in as few statements as their rows allow (see the module
 /// doc); whether each changed its row.
-async fn write_guarded(db: DatabaseConnection, batch: Vec<GuardedWrite>) -> Vec<AppResult<bool>> {
+async fn write_guarded(held: Arc<Held>, batch: Vec<GuardedWrite>) -> Vec<AppResult<bool>> {
     let mut outcome: Vec<Option<AppResult<bool>>> = (0..batch.len()).map(|_| None).collect();
     let mut pending: Vec<(i32, usize, GuardedCtes)> = batch
         .into_iter()
@@ -143,7 +155,7 @@ async fn write_guarded(db: DatabaseConnection, batch: Vec<GuardedWrite>) -> Vec<
         // they share in the same order and wait for each other instead of deadlocking.
         now.sort_by_key(|(row, ..)| *row);
         let writes: Vec<&GuardedCtes> = now.iter().map(|(.., ctes)| ctes).collect();
-        match changed(&db, &writes).await {
+        match changed(&held, &writes).await {
             Ok(changed) => {
                 for (position, (_, place, _)) in now.iter().enumerate() {
                     outcome[*place] = Some(Ok(changed.contains(&position)));
@@ -152,7 +164,7 @@ async fn write_guarded(db: DatabaseConnection, batch: Vec<GuardedWrite>) -> Vec<
             Err(err) if now.len() == 1 => outcome[now[0].1] = Some(Err(err)),
             Err(_) => {
                 for (_, place, write) in &now {
-                    let alone = changed(&db, &[write]).await;
+                    let alone = changed(&held, &[write]).await;
                     outcome[*place] = Some(alone.map(|changed| !changed.is_empty()));
                 }
             }
@@ -165,12 +177,78 @@ async fn write_guarded(db: DatabaseConnection, batch: Vec<GuardedWrite>) -> Vec<
 }
 
 /// Runs `writes` as one statement: the positions in `writes` of those that changed their row.
-async fn changed(db: &DatabaseConnection, writes: &[&GuardedCtes]) -> AppResult<HashSet<usize>> {
-    let rows = db.query_all_raw(guarded_statement(writes)?).await?;
+async fn changed(held: &Held, writes: &[&GuardedCtes]) -> AppResult<HashSet<usize>> {
+    let rows = held.rows(guarded_statement(writes)?).await?;
     let mut positions = HashSet::new();
     for row in rows {
         let position: i32 = row.try_get("", "place")?;
         positions.insert(position as usize);
     }
     Ok(positions)
+}
+
+/// A connection kept idle longer than this goes back to the pool, which tests it before its
+/// next use (see db.rs): the server or a firewall may have dropped it meanwhile.
+const IDLE: Duration = Duration::from_secs(1);
+
+/// The connections the batches run on, kept from one batch to the next on PostgreSQL.
+///
+/// sqlx tests a connection with a round trip to the server each time it goes back to the
+/// pool: with a batch every few hundred microseconds, that was a second round trip for every
+/// statement of a status change (`return_to_pool` in a profile of M1). A connection whose
+/// statement failed goes back to the pool, which tests it there and drops it if broken.
+struct Held {
+    db: DatabaseConnection,
+    statements: StatementCounter,
+    /// At most one per batch in flight: a batch takes one and puts it back after.
+    idle: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+}
+
+impl Held {
+    fn postgres(&self) -> bool {
+        self.db.get_database_backend() == DatabaseBackend::Postgres
+    }
+
+    /// The rows of `statement`: on PostgreSQL over a kept connection, elsewhere through the
+    /// pool.
+    async fn rows(&self, statement: Statement) -> AppResult<Vec<QueryResult>> {
+        if !self.postgres() {
+            return Ok(self.db.query_all_raw(statement).await?);
+        }
+        let kept = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut connection = match kept {
+            Some((connection, since)) if since.elapsed() < IDLE => connection,
+            // One kept too long goes back to the pool as it is dropped here.
+            _ => self
+                .db
+                .get_postgres_connection_pool()
+                .acquire()
+                .await
+                .map_err(acquire_error)?,
+        };
+        self.statements.count();
+        let values = statement.values.unwrap_or(Values(Vec::new()));
+        let rows = sqlx::query_with(AssertSqlSafe(statement.sql.as_str()), SqlxValues(values))
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(Arc::new(err))))?;
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((connection, Instant::now()));
+        Ok(rows.into_iter().map(QueryResult::from).collect())
+    }
+}
+
+/// A failure to take a connection from the pool, as sea-orm reports it (see error.rs).
+fn acquire_error(err: sqlx::Error) -> DbErr {
+    match err {
+        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        err => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(err))),
+    }
 }

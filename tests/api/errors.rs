@@ -112,6 +112,70 @@ async fn a_database_that_goes_down_gives_unavailable_and_no_internals() {
     );
 }
 
+// The batches of status changes keep their connections between batches (write/batches.rs):
+// when the server ends them, a change fails with UNAVAILABLE at most once per kept
+// connection, writes nothing half, and the next changes go through on new connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_changes_recover_when_the_server_ends_their_connections() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let name = app.database_url.rsplit('/').next().unwrap().to_string();
+    let admin = sea_orm::Database::connect(crate::helpers::postgres_admin_url())
+        .await
+        .unwrap();
+    let editor = crate::auth::token("zilveren-kruis", "admin");
+    let change = "mutation($status: InitiativeStatus!) { setInitiativeStatus(id: \"Initiative:1\", status: $status) { status version } }";
+    let send = |status: &'static str| {
+        let (app, editor) = (&app, &editor);
+        async move {
+            app.send(Some(editor), change, json!({ "status": status }))
+                .await
+                .1
+        }
+    };
+    let history = || async {
+        let query = "{ node(id: \"Initiative:1\") { ... on Initiative { statusHistory { to } } } }";
+        let data = app.data_with(Some(&editor), query).await;
+        data["node"]["statusHistory"].as_array().unwrap().len()
+    };
+    let first = send("COMPLETED").await;
+    assert!(first.get("errors").is_none(), "{first}");
+    let changes = history().await;
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    // Each kept connection (one per batch in flight) may fail once; then a change lands.
+    let mut failures = Vec::new();
+    let mut landed = None;
+    for (n, status) in ["STOPPED", "RUNNING", "STOPPED", "RUNNING", "STOPPED"]
+        .into_iter()
+        .enumerate()
+    {
+        let body = send(status).await;
+        if body.get("errors").is_none() {
+            landed = Some((n, body));
+            break;
+        }
+        assert_eq!(first_code(&body), "UNAVAILABLE", "{body}");
+        failures.push(body);
+    }
+    let (n, body) = landed.unwrap_or_else(|| panic!("no change went through: {failures:?}"));
+    assert!(n <= 3, "{failures:?}");
+    // Nothing half-written: one version more than the first change, whatever failed.
+    assert_eq!(
+        body["data"]["setInitiativeStatus"]["version"],
+        first["data"]["setInitiativeStatus"]["version"]
+            .as_i64()
+            .unwrap()
+            + 1,
+        "{body}"
+    );
+    assert_eq!(history().await, changes + 1);
+}
+
 // A field that failed is null, not missing, and every object lists its fields in the order
 // the query asked for them (async-graphql alone drops the field and orders by completion).
 on_both!(

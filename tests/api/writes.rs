@@ -575,7 +575,7 @@ on_both!(
         };
         // The way a single change is written: on PostgreSQL one statement (batched with
         // others), on SQLite a transaction.
-        let batches = Batches::new(db.clone());
+        let batches = Batches::new(db.clone(), regiograaf::db::StatementCounter::default());
         let write = |version: i32| {
             let (journal, at) = journal();
             batches.write(GuardedWrite {
@@ -633,7 +633,7 @@ on_both!(
         // Eight changes of initiatives 1..=4, two of each: the second of a row goes in a
         // later statement (PostgreSQL changes a row once per statement) and, planned on the
         // same version, finds the row changed and writes nothing.
-        let batches = Batches::new(db.conn.clone());
+        let batches = Batches::new(db.conn.clone(), db.statements.clone());
         let writes = (0..8).map(|n| {
             let row = n % 4 + 1;
             let guard = Query::update()
