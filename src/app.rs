@@ -52,7 +52,7 @@ impl App {
                 tracing::info!(%report, "loaded the bundled agendas into the empty database");
             }
         }
-        crate::metrics::handle();
+        crate::metrics::start();
         let notifier = Notifier::default();
         if settings.database_url.starts_with("postgres") {
             let listening = notifier.listen_postgres(settings.database_url.clone());

@@ -29,6 +29,25 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// How often the latency samples recorded since are folded into the histograms.
+const UPKEEP: Duration = Duration::from_secs(5);
+
+/// Installs the recorder, and folds the latency samples into their histograms every few
+/// seconds from a task of the current runtime. The recorder keeps each sample until then:
+/// without it they piled up until the next scrape of /metrics, or for ever when nothing
+/// scrapes (the server's RSS grew by 60 MB over two minutes of cached reads at 55,000 a
+/// second). Call it once, from within the runtime that serves.
+pub fn start() {
+    let Some(handle) = handle() else { return };
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(UPKEEP);
+        loop {
+            ticks.tick().await;
+            handle.run_upkeep();
+        }
+    });
+}
+
 /// Records one GraphQL request.
 pub fn request(operation: &str, organisation: &str, elapsed: Duration, error_codes: &[String]) {
     metrics::counter!("regiograaf_requests_total", "operation" => operation.to_string(), "organisation" => organisation.to_string()).increment(1);
