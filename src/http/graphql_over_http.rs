@@ -418,7 +418,8 @@ async fn execute(
             &refusal.message,
         );
     }
-    let selected = selected_operation(&document, params.operation_name.as_deref());
+    let operation = selected_operation(&document, params.operation_name.as_deref());
+    let selected = operation.map(|op| op.ty);
     if is_get && selected.is_some_and(|ty| ty != OperationType::Query) {
         let mut response = request_error(
             media,
@@ -430,6 +431,15 @@ async fn execute(
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
+    }
+    if let Some(message) = operation.and_then(|op| missing_variable(op, params.variables.as_ref()))
+    {
+        return request_error(
+            media,
+            media.request_error_status(),
+            "BAD_USER_INPUT",
+            &message,
+        );
     }
     // Only a query's answer is kept. When the same caller is already asking the same
     // question, this request waits for that answer rather than computing it a second time;
@@ -618,10 +628,10 @@ async fn execute(
 }
 
 /// The operation a request runs: the one `operation_name` names, or the only one.
-fn selected_operation(
-    document: &async_graphql::parser::types::ExecutableDocument,
+fn selected_operation<'d>(
+    document: &'d async_graphql::parser::types::ExecutableDocument,
     operation_name: Option<&str>,
-) -> Option<OperationType> {
+) -> Option<&'d async_graphql::parser::types::OperationDefinition> {
     let operation = match operation_name {
         Some(name) => document
             .operations
@@ -630,7 +640,34 @@ fn selected_operation(
             .map(|(_, op)| op),
         None => document.operations.iter().next().map(|(_, op)| op),
     };
-    operation.map(|op| op.node.ty)
+    operation.map(|op| &op.node)
+}
+
+/// The message for the first variable the operation requires (a non-null type without a
+/// default) that the request leaves out or sends as null. async-graphql finds this only
+/// while executing, as a field error with `data: null`; the GraphQL-over-HTTP spec makes it
+/// a request error, refused before execution like any variable that does not coerce.
+fn missing_variable(
+    operation: &async_graphql::parser::types::OperationDefinition,
+    variables: Option<&Map<String, Value>>,
+) -> Option<String> {
+    operation
+        .variable_definitions
+        .iter()
+        .find_map(|definition| {
+            let definition = &definition.node;
+            let name = definition.name.node.as_str();
+            let given = variables
+                .and_then(|v| v.get(name))
+                .is_some_and(|value| !value.is_null());
+            (!definition.var_type.node.nullable && definition.default_value.is_none() && !given)
+                .then(|| {
+                    format!(
+                        "variable `${name}` of type `{}` is required: send it in `variables`",
+                        definition.var_type.node
+                    )
+                })
+        })
 }
 
 /// The variables and extensions of a request as one string, the same for the same inputs

@@ -93,6 +93,56 @@ async fn request_errors_follow_the_accepted_media_type() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_variable_left_out_is_a_request_error() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let url = format!("{}/graphql", app.url);
+    let post = |accept: &'static str, body: &'static str| {
+        app.client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("accept", accept)
+            .body(body)
+    };
+    let new_media = "application/graphql-response+json";
+    for body in [
+        r#"{"query":"query($ref: String!) { agenda(ref: $ref) { code } }"}"#,
+        r#"{"query":"query($ref: String!) { agenda(ref: $ref) { code } }","variables":{"ref":null}}"#,
+        r#"{"query":"query($ref: String!) { agenda(ref: $ref) { code } }","variables":{"other":"x"}}"#,
+    ] {
+        let (status, _, answer) = send(&app, post(new_media, body)).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(answer.get("data").is_none(), "{answer}");
+        assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        let message = answer["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("$ref") && message.contains("String!"),
+            "{message}"
+        );
+    }
+    // Legacy JSON clients read request errors from a 200.
+    let (status, _, answer) = send(
+        &app,
+        post(
+            "application/json",
+            r#"{"query":"query($ref: String!) { agenda(ref: $ref) { code } }"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    // A nullable variable, or one with a default, may be left out; a given one runs.
+    for body in [
+        r#"{"query":"query($first: Int) { agendas(first: $first) { totalCount } }"}"#,
+        r#"{"query":"query($first: Int! = 2) { agendas(first: $first) { totalCount } }"}"#,
+        r#"{"query":"query($first: Int!) { agendas(first: $first) { totalCount } }","variables":{"first":1}}"#,
+    ] {
+        let (status, _, answer) = send(&app, post(new_media, body)).await;
+        assert_eq!(status, 200, "{body}: {answer}");
+        assert!(answer["data"]["agendas"]["totalCount"].as_u64().unwrap() >= 4);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphiql_is_served_at_the_root() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let response = app.client.get(&app.url).send().await.unwrap();
