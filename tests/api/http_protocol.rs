@@ -17,6 +17,20 @@ async fn send(app: &TestApp, request: reqwest::RequestBuilder) -> (u16, String, 
     (status, content_type, body)
 }
 
+/// A JSON POST to `url` that accepts `accept`.
+fn post_json(
+    app: &TestApp,
+    url: &str,
+    accept: &'static str,
+    body: &'static str,
+) -> reqwest::RequestBuilder {
+    app.client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", accept)
+        .body(body)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_runs_queries_but_refuses_mutations() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -49,13 +63,7 @@ async fn get_runs_queries_but_refuses_mutations() {
 async fn request_errors_follow_the_accepted_media_type() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let url = format!("{}/graphql", app.url);
-    let post = |accept: &'static str, body: &'static str| {
-        app.client
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("accept", accept)
-            .body(body)
-    };
+    let post = |accept: &'static str, body: &'static str| post_json(&app, &url, accept, body);
     let (status, content_type, body) = send(
         &app,
         post("application/graphql-response+json", r#"{"query":"{"}"#),
@@ -96,13 +104,7 @@ async fn request_errors_follow_the_accepted_media_type() {
 async fn a_required_variable_left_out_is_a_request_error() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let url = format!("{}/graphql", app.url);
-    let post = |accept: &'static str, body: &'static str| {
-        app.client
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("accept", accept)
-            .body(body)
-    };
+    let post = |accept: &'static str, body: &'static str| post_json(&app, &url, accept, body);
     let new_media = "application/graphql-response+json";
     for body in [
         r#"{"query":"query($ref: String!) { agenda(ref: $ref) { code } }"}"#,
