@@ -421,3 +421,85 @@ on_both!(
         }
     }
 );
+
+// On PostgreSQL updates go out a hundred per statement: past a chunk's end, with a second
+// change of a row whose first is still waiting (planned on the row as the first left it), and
+// with an expectedVersion the call itself made stale.
+on_both!(
+    updates_across_chunks_land_in_the_items_order,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let editor = token("zilveren-kruis", "editor");
+        let (_, _, agenda) = inside_and_outside(&app, "zilveren-kruis").await;
+        let n = 250;
+        let code = |i: usize| format!("{agenda}/reeks-{i}");
+        let new: Vec<Value> = (0..n)
+            .map(|i| json!({ "externalRef": format!("c-{i}"), "code": code(i), "agenda": agenda, "title": format!("Reeks {i}"), "status": "PLANNED" }))
+            .collect();
+        let body = gql(&app, Some(&editor), SYNC, json!({ "items": new })).await;
+        assert_eq!(body["data"]["syncInitiatives"]["created"], n, "{body}");
+        let first_version = body["data"]["syncInitiatives"]["items"][7]["version"].clone();
+        let mut items: Vec<Value> = (0..n)
+            .map(|i| json!({ "externalRef": format!("c-{i}"), "status": "RUNNING" }))
+            .collect();
+        // Row 5 went out with the first chunk; row 230 still waits in the third.
+        items.push(json!({ "externalRef": "again-5", "code": code(5), "status": "STOPPED" }));
+        items.push(json!({ "externalRef": "stale-7", "code": code(7), "status": "COMPLETED", "expectedVersion": first_version }));
+        items.push(json!({ "externalRef": "again-230", "code": code(230), "status": "COMPLETED" }));
+        let body = gql(
+            &app,
+            Some(&editor),
+            SYNC,
+            json!({ "items": items, "match": "CODE" }),
+        )
+        .await;
+        let result = &body["data"]["syncInitiatives"];
+        let mut expected = vec!["UPDATED"; n + 3];
+        expected[n + 1] = "CONFLICT";
+        assert_eq!(outcomes(&body), expected, "{body}");
+        assert_eq!(result["updated"], n + 2);
+        let version = |i: usize| result["items"][i]["version"].as_i64().unwrap();
+        assert_eq!(version(n), version(5) + 1, "{body}");
+        assert_eq!(version(n + 2), version(230) + 1, "{body}");
+        assert_eq!(
+            result["items"][n + 1]["errors"][0]["currentVersion"],
+            version(7)
+        );
+        let now = app
+            .data_with(
+                Some(&editor),
+                &format!(
+                    "{{ a: initiative(ref: \"{}\") {{ status version statusHistory {{ from to }} }} b: initiative(ref: \"{}\") {{ status version }} c: initiative(ref: \"{}\") {{ status }} d: initiatives(filter: {{ titleContains: \"Reeks \", status: RUNNING }}) {{ totalCount }} }}",
+                    code(5),
+                    code(230),
+                    code(7)
+                ),
+            )
+            .await;
+        assert_eq!(now["a"]["status"], "STOPPED");
+        assert_eq!(now["a"]["version"], version(n));
+        assert_eq!(
+            now["a"]["statusHistory"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["from"].clone(), c["to"].clone()))
+                .filter(|(from, _)| !from.is_null())
+                .collect::<Vec<_>>(),
+            [
+                (json!("planned"), json!("running")),
+                (json!("running"), json!("stopped"))
+            ]
+        );
+        assert_eq!(
+            now["b"],
+            json!({ "status": "COMPLETED", "version": version(n + 2) })
+        );
+        assert_eq!(now["c"]["status"], "RUNNING");
+        assert_eq!(now["d"]["totalCount"], n - 2);
+        // The references matched by code were remembered.
+        let again = json!([{ "externalRef": "again-5", "status": "STOPPED" }]);
+        let body = gql(&app, Some(&editor), SYNC, json!({ "items": again })).await;
+        assert_eq!(outcomes(&body), ["UNCHANGED"], "{body}");
+    }
+);
