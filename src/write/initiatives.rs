@@ -385,6 +385,35 @@ impl Planned {
         (self.before.id, self.before.code.clone())
     }
 
+    /// The version the change was planned on (the row must still be at it).
+    pub fn version_read(&self) -> i32 {
+        self.before.version
+    }
+
+    /// Whether the change writes anything.
+    pub fn changes_something(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// The columns the change sets and their values: the version and `updated_at`, the
+    /// report's moment when it has one, then the fields changed in the patch's order (so two
+    /// changes of the same fields set the same columns in the same order).
+    pub fn assignments(&self) -> Vec<(initiative::Column, sea_orm::Value)> {
+        let mut set = vec![
+            (initiative::Column::Version, self.after.version.into()),
+            (initiative::Column::UpdatedAt, self.now.into()),
+        ];
+        if let Some(at) = self.effective_at {
+            set.push((initiative::Column::ReportedAt, at.into()));
+        }
+        set.extend(
+            self.changes
+                .iter()
+                .map(|change| (change.column, change.value.clone())),
+        );
+        set
+    }
+
     /// The UPDATE that makes the change, only if the row is still at the version read (the
     /// row as it is built here, rather than read back: one statement less per item of a
     /// sync); `None` when nothing changes.
@@ -392,14 +421,9 @@ impl Planned {
         if self.changes.is_empty() {
             return None;
         }
-        let mut update = initiative::Entity::update_many()
-            .col_expr(initiative::Column::Version, Expr::val(self.after.version))
-            .col_expr(initiative::Column::UpdatedAt, Expr::val(self.now));
-        if let Some(at) = self.effective_at {
-            update = update.col_expr(initiative::Column::ReportedAt, Expr::val(at));
-        }
-        for change in &self.changes {
-            update = update.col_expr(change.column, Expr::val(change.value.clone()));
+        let mut update = initiative::Entity::update_many();
+        for (column, value) in self.assignments() {
+            update = update.col_expr(column, Expr::val(value));
         }
         Some(
             update

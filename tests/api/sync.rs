@@ -503,3 +503,123 @@ on_both!(
         assert_eq!(outcomes(&body), ["UNCHANGED"], "{body}");
     }
 );
+
+/// The id and version of the initiative `code`, read with SQL.
+async fn id_and_version(db: &sea_orm::DatabaseConnection, code: &str) -> (i32, i32) {
+    use sea_orm::ConnectionTrait;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT id, version FROM initiative WHERE code = $1",
+            [code.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        row.try_get("", "id").unwrap(),
+        row.try_get("", "version").unwrap(),
+    )
+}
+
+// A write that lands after the sync read its rows and before the sync's chunk went out: the
+// chunk waits for that write's lock, finds the rows at other versions, and then an item
+// without expectedVersion is made again on the row as it is now, and one with it is a
+// CONFLICT. The other writer holds its locks until the chunk is seen waiting, so the order is
+// certain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_landing_between_the_read_and_the_chunk_is_not_lost() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let url = seeded_database(Backend::Postgres).await;
+    let app = TestApp::spawn_on(Backend::Postgres, url.clone()).await;
+    let editor = token("zilveren-kruis", "editor");
+    let data = app
+        .data(
+            "query($p: ID!) { initiatives(first: 2, filter: {party: $p}) { nodes { code } } }",
+            json!({ "p": "zilveren-kruis" }),
+        )
+        .await;
+    let code = |n: usize| {
+        data["initiatives"]["nodes"][n]["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (a, b) = (code(0), code(1));
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    // Both planned, so that the sync's RUNNING changes them whatever the seed says.
+    db.execute_unprepared(&format!(
+        "UPDATE initiative SET status = 'planned' WHERE code IN ('{a}', '{b}')"
+    ))
+    .await
+    .unwrap();
+    let (a_id, a_version) = id_and_version(&db, &a).await;
+    let (b_id, b_version) = id_and_version(&db, &b).await;
+    let other = db.begin().await.unwrap();
+    other
+        .execute_unprepared(&format!(
+            "UPDATE initiative SET version = version + 1, status = 'stopped' WHERE id IN ({a_id}, {b_id})"
+        ))
+        .await
+        .unwrap();
+    let items = json!([
+        { "externalRef": "late-a", "code": a, "status": "RUNNING" },
+        { "externalRef": "late-b", "code": b, "status": "RUNNING", "expectedVersion": b_version },
+    ]);
+    let sync = tokio::spawn({
+        let app_url = app.url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{app_url}/graphql"))
+                .bearer_auth(editor)
+                .json(&json!({ "query": SYNC, "variables": { "items": items, "match": "CODE" } }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    let mut waited = false;
+    for _ in 0..200 {
+        let waiting = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        if waiting > 0 {
+            waited = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    other.commit().await.unwrap();
+    assert!(waited, "the sync's chunk never waited for the other write");
+    let body = sync.await.unwrap();
+    assert_eq!(outcomes(&body), ["UPDATED", "CONFLICT"], "{body}");
+    let items = &body["data"]["syncInitiatives"]["items"];
+    assert_eq!(items[0]["version"], a_version + 2, "{body}");
+    assert_eq!(
+        items[1]["errors"][0]["currentVersion"],
+        b_version + 1,
+        "{body}"
+    );
+    assert_eq!(id_and_version(&db, &a).await.1, a_version + 2);
+    assert_eq!(id_and_version(&db, &b).await.1, b_version + 1);
+    let now = app
+        .data(
+            &format!("{{ a: initiative(ref: \"{a}\") {{ status }} b: initiative(ref: \"{b}\") {{ status }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        now,
+        json!({ "a": { "status": "RUNNING" }, "b": { "status": "STOPPED" } })
+    );
+}

@@ -3,34 +3,33 @@
 //! the writes go out together.
 //!
 //! New initiatives are inserted a few hundred per statement at the end (on PostgreSQL). On
-//! PostgreSQL the updates go out a chunk at a time too, each chunk one statement of guarded
-//! UPDATEs (`guarded_statement`, as the single writes are batched): one round trip per item
+//! PostgreSQL the updates go out a chunk at a time too (`chunk.rs`): one round trip per item
 //! was most of a sync of status changes, and SQLite, in the same process, synced the same
-//! items twice as fast. An update whose guard finds its row at another version (a single
-//! write landed after the rows were read) is planned again on the row as it is now, alone.
+//! items twice as fast. An update that finds its row at another version (a single write
+//! landed after the rows were read) is planned again on the row as it is now, alone.
 
 use chrono::{DateTime, Utc};
 use entity::{agenda, initiative, initiative_party, initiative_ref};
-use sea_orm::sea_query::UpdateStatement;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    DatabaseTransaction, EntityTrait, IdenStatic, QueryFilter, QuerySelect,
 };
 use std::collections::{HashMap, HashSet};
 
+use super::chunk::{self, Row};
 use super::{ItemResult, Options, Outcome, SyncItem, item_error};
 use crate::auth::Viewer;
 use crate::auth::viewer::Relations;
 use crate::error::{AppError, AppResult};
 use crate::write::initiatives::{self as write, Applied, NewInitiative, Patch, Planned};
-use crate::write::journal::{GuardedCtes, Journal, guarded_statement};
+use crate::write::journal::Journal;
 use crate::write::{Actor, WRITE_ATTEMPTS};
 
 /// Rows per `IN (...)` lookup and per multi-row insert.
 const CHUNK: usize = 500;
 
-/// Updates per statement on PostgreSQL. A status change is about seven values, so a chunk
-/// stays far below PostgreSQL's 65,535 parameters; PostgreSQL keeps one plan per chunk size.
+/// Updates per chunk on PostgreSQL. A change sets a few columns, so a chunk stays far below
+/// PostgreSQL's 65,535 parameters.
 const UPDATES: usize = 100;
 
 /// The state of a sync while its items are applied.
@@ -84,7 +83,6 @@ struct Deferred {
     index: usize,
     id: i32,
     planned: Planned,
-    guard: UpdateStatement,
     change: Change,
 }
 
@@ -280,16 +278,15 @@ impl<'a> Pass<'a> {
             return Ok(Step::Done(outcome, Box::new(row)));
         }
         let planned = self.plan(row, &change)?;
-        let Some(guard) = planned.update() else {
+        if !planned.changes_something() {
             let applied = planned.record(&mut self.journal, self.actor);
             return Ok(self.made(applied, &change));
-        };
+        }
         self.updating.insert(id);
         self.updates.push(Deferred {
             index,
             id,
             planned,
-            guard,
             change,
         });
         if self.updates.len() >= UPDATES {
@@ -364,29 +361,43 @@ impl<'a> Pass<'a> {
             .ok_or_else(|| AppError::NotFound("the initiative no longer exists".into()))
     }
 
-    /// Makes the waiting updates in one statement, in id order (as the single writes' batches
-    /// do, so that the two lock the rows they share in the same order); those whose row
-    /// changed since it was read are made again alone.
+    /// Makes the waiting updates, one statement for each set of columns they change, each
+    /// statement's rows in id order (as the single writes' batches lock the rows they share);
+    /// those whose row changed since it was read are made again alone. The results and the
+    /// journal follow the items' order.
     async fn flush_updates(&mut self) -> AppResult<()> {
-        let mut updates = std::mem::take(&mut self.updates);
+        let updates = std::mem::take(&mut self.updates);
         self.updating.clear();
-        if updates.is_empty() {
-            return Ok(());
+        let mut order: Vec<&Deferred> = updates.iter().collect();
+        order.sort_by_key(|update| update.id);
+        let mut shapes: HashMap<Vec<&'static str>, usize> = HashMap::new();
+        let mut statements: Vec<(Vec<initiative::Column>, Vec<Row>)> = Vec::new();
+        for update in order {
+            let (columns, values): (Vec<_>, Vec<_>) =
+                update.planned.assignments().into_iter().unzip();
+            let shape = columns.iter().map(|column| column.as_str()).collect();
+            let at = *shapes.entry(shape).or_insert_with(|| {
+                statements.push((columns, Vec::new()));
+                statements.len() - 1
+            });
+            statements[at].1.push(Row {
+                id: update.id,
+                version_read: update.planned.version_read(),
+                values,
+            });
         }
-        updates.sort_by_key(|update| update.id);
-        // The sync's journal goes in with its other rows at the end: these carry none.
-        let ctes: Vec<GuardedCtes> = updates
-            .iter()
-            .map(|update| Journal::default().guarded_ctes(update.guard.clone(), self.now))
-            .collect();
-        let statement = guarded_statement(&ctes.iter().collect::<Vec<_>>())?;
         let mut landed = HashSet::new();
-        for row in self.txn.query_all_raw(statement).await? {
-            let place: i32 = row.try_get("", "place")?;
-            landed.insert(place as usize);
+        for (columns, rows) in &statements {
+            for row in self
+                .txn
+                .query_all_raw(chunk::statement(columns, rows))
+                .await?
+            {
+                landed.insert(row.try_get::<i32>("", "id")?);
+            }
         }
-        for (place, update) in updates.into_iter().enumerate() {
-            let step = if landed.contains(&place) {
+        for update in updates {
+            let step = if landed.contains(&update.id) {
                 let applied = update.planned.record(&mut self.journal, self.actor);
                 Ok(self.made(applied, &update.change))
             } else {
