@@ -623,3 +623,54 @@ async fn a_write_landing_between_the_read_and_the_chunk_is_not_lost() {
         json!({ "a": { "status": "RUNNING" }, "b": { "status": "STOPPED" } })
     );
 }
+
+// One chunk with changes of different fields goes out as one statement per set of columns,
+// and a value cleared in one row beside a value set in another keeps both (the NULL is typed
+// by its column, not guessed from the row).
+on_both!(
+    a_chunk_mixes_fields_and_cleared_values,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let editor = token("zilveren-kruis", "editor");
+        let (_, _, agenda) = inside_and_outside(&app, "zilveren-kruis").await;
+        let code = |i: usize| format!("{agenda}/gemengd-{i}");
+        let new: Vec<Value> = (0..4)
+            .map(|i| json!({ "externalRef": format!("m-{i}"), "code": code(i), "agenda": agenda, "title": format!("Gemengd {i}"), "status": "PLANNED", "progressNotes": "eerste stand" }))
+            .collect();
+        let body = gql(&app, Some(&editor), SYNC, json!({ "items": new })).await;
+        assert_eq!(body["data"]["syncInitiatives"]["created"], 4, "{body}");
+        let items = json!([
+            { "externalRef": "m-0", "progressNotes": null },
+            { "externalRef": "m-1", "progressNotes": "tweede stand" },
+            { "externalRef": "m-2", "title": "Gemengd twee, hernoemd" },
+            { "externalRef": "m-3", "status": "RUNNING", "progressNotes": null },
+        ]);
+        let body = gql(&app, Some(&editor), SYNC, json!({ "items": items })).await;
+        assert_eq!(
+            outcomes(&body),
+            ["UPDATED", "UPDATED", "UPDATED", "UPDATED"],
+            "{body}"
+        );
+        let now = app
+            .data_with(
+                Some(&editor),
+                &format!(
+                    "{{ a: initiative(ref: \"{}\") {{ progressNotes version }} b: initiative(ref: \"{}\") {{ progressNotes }} c: initiative(ref: \"{}\") {{ title progressNotes }} d: initiative(ref: \"{}\") {{ status progressNotes }} }}",
+                    code(0),
+                    code(1),
+                    code(2),
+                    code(3)
+                ),
+            )
+            .await;
+        assert_eq!(
+            now,
+            json!({
+                "a": { "progressNotes": null, "version": 2 },
+                "b": { "progressNotes": "tweede stand" },
+                "c": { "title": "Gemengd twee, hernoemd", "progressNotes": "eerste stand" },
+                "d": { "status": "RUNNING", "progressNotes": null },
+            })
+        );
+    }
+);
