@@ -53,9 +53,8 @@ pub(super) struct Pass<'a> {
     created: Created,
     /// One per item so far, in the items' order.
     results: Vec<ItemResult>,
-    /// Updates planned and not yet made (PostgreSQL), and the rows they change.
+    /// Updates planned and not yet made (PostgreSQL).
     updates: Vec<Deferred>,
-    updating: HashSet<i32>,
 }
 
 /// What became of an item, for now.
@@ -174,7 +173,6 @@ impl<'a> Pass<'a> {
             created: Created::default(),
             results: Vec::with_capacity(items.len()),
             updates: Vec::new(),
-            updating: HashSet::new(),
         })
     }
 
@@ -256,7 +254,7 @@ impl<'a> Pass<'a> {
         };
         // A second change of a row waiting in the chunk is planned on the row as the first
         // left it (and PostgreSQL changes a row at most once per statement).
-        if self.updating.contains(&id) {
+        if self.updates.iter().any(|update| update.id == id) {
             self.flush_updates().await?;
         }
         let row = self
@@ -274,15 +272,13 @@ impl<'a> Pass<'a> {
             new_ref: known.is_none().then_some(item.external_ref),
         };
         if !self.postgres {
-            let (outcome, row) = self.update_now(row, &change).await?;
-            return Ok(Step::Done(outcome, Box::new(row)));
+            return self.update_now(row, &change).await;
         }
         let planned = self.plan(row, &change)?;
         if !planned.changes_something() {
             let applied = planned.record(&mut self.journal, self.actor);
             return Ok(self.made(applied, &change));
         }
-        self.updating.insert(id);
         self.updates.push(Deferred {
             index,
             id,
@@ -328,11 +324,7 @@ impl<'a> Pass<'a> {
     /// and this update: without `expectedVersion` the partner asked for its report to win, so
     /// it is planned again on the row as it is now (each other writer can come first at most
     /// once).
-    async fn update_now(
-        &mut self,
-        mut row: initiative::Model,
-        change: &Change,
-    ) -> AppResult<(Outcome, initiative::Model)> {
+    async fn update_now(&mut self, mut row: initiative::Model, change: &Change) -> AppResult<Step> {
         let id = row.id;
         let mut attempts = 0;
         let applied = loop {
@@ -347,10 +339,7 @@ impl<'a> Pass<'a> {
                 other => break other?,
             }
         };
-        match self.made(applied, change) {
-            Step::Done(outcome, row) => Ok((outcome, *row)),
-            _ => Err(AppError::Internal),
-        }
+        Ok(self.made(applied, change))
     }
 
     /// The initiative `id` as it is now.
@@ -367,7 +356,6 @@ impl<'a> Pass<'a> {
     /// journal follow the items' order.
     async fn flush_updates(&mut self) -> AppResult<()> {
         let updates = std::mem::take(&mut self.updates);
-        self.updating.clear();
         let mut order: Vec<&Deferred> = updates.iter().collect();
         order.sort_by_key(|update| update.id);
         let mut shapes: HashMap<Vec<&'static str>, usize> = HashMap::new();
@@ -401,9 +389,7 @@ impl<'a> Pass<'a> {
                 let applied = update.planned.record(&mut self.journal, self.actor);
                 Ok(self.made(applied, &update.change))
             } else {
-                self.update_again(update.planned, &update.change)
-                    .await
-                    .map(|(outcome, row)| Step::Done(outcome, Box::new(row)))
+                self.update_again(update.planned, &update.change).await
             };
             self.settle(update.index, step)?;
         }
@@ -412,11 +398,7 @@ impl<'a> Pass<'a> {
 
     /// An update whose row changed after it was read: a conflict when the item expected a
     /// version, else made again on the row as it is now.
-    async fn update_again(
-        &mut self,
-        planned: Planned,
-        change: &Change,
-    ) -> AppResult<(Outcome, initiative::Model)> {
+    async fn update_again(&mut self, planned: Planned, change: &Change) -> AppResult<Step> {
         let (id, code) = planned.row();
         if change.expected_version.is_some() {
             return Err(write::lost_race(self.txn, id, &code).await);
