@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use crate::auth::AuthConfig;
 use crate::db::{self, Db};
 use crate::error::AppError;
-use crate::graphql::build_schema;
+use crate::graphql::build_schemas;
 use crate::http::{AppState, router};
 use crate::notify::Notifier;
 
@@ -71,21 +71,22 @@ impl App {
         // One cost budget for every schema and for the answers the response cache gives.
         let cost = crate::limits::CostBudget::new(&settings.limits);
         let batches = crate::write::batches::Batches::new(db.conn.clone(), db.statements.clone());
+        let shared = crate::graphql::Shared {
+            db: db.conn.clone(),
+            batches,
+            notifier: notifier.clone(),
+        };
         let schema = |cost: Option<crate::limits::CostBudget>, suggestions: bool| {
-            build_schema(
-                db.conn.clone(),
-                batches.clone(),
-                notifier.clone(),
-                &settings.limits,
-                cost,
-                suggestions,
-            )
+            build_schemas(&shared, &settings.limits, cost, suggestions)
         };
         let state = AppState {
             schema: schema(None, true),
             schema_anonymous: schema(None, false),
             metering: schema(Some(cost.metering()), false),
             schema_websocket: schema(Some(cost.clone()), true),
+            input_types: std::sync::Arc::new(crate::graphql::input_types::InputTypes::of_sdl(
+                &crate::graphql::sdl(),
+            )),
             cost,
             responses: std::sync::Arc::new(crate::http::ResponseCache::new(
                 notifier.clone(),

@@ -2,6 +2,7 @@
 
 pub mod batching;
 pub mod filter;
+pub mod input_types;
 pub mod loaders;
 pub mod mutation;
 pub mod paging;
@@ -9,7 +10,7 @@ pub mod query;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::Schema;
+use async_graphql::{Schema, ValidationMode};
 use sea_orm::DatabaseConnection;
 
 pub use loaders::Loaders;
@@ -17,16 +18,62 @@ pub use loaders::Loaders;
 /// The schema type served over HTTP.
 pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::SubscriptionRoot>;
 
-/// Builds the schema over `db`, with the cost budget `cost` as its extension if given (see
-/// `limits::CostBudget` for which schemas have it). Per-request state (the DataLoaders) is
-/// added to each request by the HTTP handler, never shared between requests.
-pub fn build_schema(
-    db: DatabaseConnection,
-    batches: crate::write::batches::Batches,
-    notifier: crate::notify::Notifier,
+/// A schema that runs every validation rule, and its twin that runs only those a document
+/// can fail again after passing once (see `input_types.rs` for when the twin is used).
+#[derive(Clone)]
+pub struct Schemas {
+    pub strict: AppSchema,
+    pub fast: AppSchema,
+}
+
+impl Schemas {
+    /// The twin for an operation that passed the full validation before, with variables
+    /// that certainly coerce; the strict schema otherwise.
+    pub fn pick(&self, passed_before: bool) -> &AppSchema {
+        if passed_before {
+            &self.fast
+        } else {
+            &self.strict
+        }
+    }
+}
+
+/// What every schema of the service shares: the pool, the write batches and the notifier.
+#[derive(Clone)]
+pub struct Shared {
+    pub db: DatabaseConnection,
+    pub batches: crate::write::batches::Batches,
+    pub notifier: crate::notify::Notifier,
+}
+
+/// Builds the schema over `shared` and its fast-validating twin (see [`build_schema`]).
+pub fn build_schemas(
+    shared: &Shared,
     limits: &crate::limits::Limits,
     cost: Option<crate::limits::CostBudget>,
     suggestions: bool,
+) -> Schemas {
+    let build = |mode| build_schema(shared.clone(), limits, cost.clone(), suggestions, mode);
+    Schemas {
+        strict: build(ValidationMode::Strict),
+        fast: build(ValidationMode::Fast),
+    }
+}
+
+/// Builds the schema over `shared`, with the cost budget `cost` as its extension if given
+/// (see `limits::CostBudget` for which schemas have it), validating in mode `validation`.
+/// Per-request state (the DataLoaders) is added to each request by the HTTP handler, never
+/// shared between requests.
+fn build_schema(
+    Shared {
+        db,
+        batches,
+        notifier,
+    }: Shared,
+    limits: &crate::limits::Limits,
+    cost: Option<crate::limits::CostBudget>,
+    suggestions: bool,
+    validation: ValidationMode,
 ) -> AppSchema {
     let mut builder = Schema::build(
         query::Query::default(),
@@ -35,7 +82,8 @@ pub fn build_schema(
     )
     .data(batches)
     .data(db)
-    .data(notifier);
+    .data(notifier)
+    .validation_mode(validation);
     if let Some(cost) = cost {
         builder = builder.extension(cost);
     }

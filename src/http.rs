@@ -17,7 +17,7 @@ use axum::routing::get;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::AuthConfig;
-use crate::graphql::AppSchema;
+use crate::graphql::Schemas;
 use std::sync::Arc;
 
 pub use documents::Documents;
@@ -31,16 +31,19 @@ pub struct RequestId(pub String);
 /// What every handler needs: the schema, the database pool and the trusted issuers.
 #[derive(Clone)]
 pub struct AppState {
-    /// The schema for callers with a token.
-    pub schema: AppSchema,
+    /// The schema for callers with a token. Each schema comes with its twin that skips the
+    /// validation an operation passed before (see `graphql::input_types`).
+    pub schema: Schemas,
     /// The same schema without field suggestions, for anonymous callers.
-    pub schema_anonymous: AppSchema,
+    pub schema_anonymous: Schemas,
     /// The twin that validates a document and charges its cost without executing it (see
     /// `limits::CostBudget`); the two above execute without any extension.
-    pub metering: AppSchema,
+    pub metering: Schemas,
     /// The schema that charges its cost itself: subscriptions over WebSocket, and mutations
     /// of callers with a token over HTTP (validated once instead of twice).
-    pub schema_websocket: AppSchema,
+    pub schema_websocket: Schemas,
+    /// The schema's enums and input objects, to tell whether variables certainly coerce.
+    pub input_types: Arc<crate::graphql::input_types::InputTypes>,
     /// What one request may ask.
     pub limits: Arc<crate::limits::Limits>,
     /// How often each organisation may ask.

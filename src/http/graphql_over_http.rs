@@ -403,8 +403,9 @@ async fn execute(
     {
         return again.send(viewer, &answer).await;
     }
-    let document = match state.documents.parse(&query_text) {
-        Ok(document) => document,
+    let operation_name = params.operation_name.as_deref();
+    let (document, passed_before) = match state.documents.parse(&query_text, operation_name) {
+        Ok(parsed) => (parsed.document, parsed.passed),
         Err(err) => {
             let body = json!({ "errors": [{ "message": err.to_string(), "extensions": { "code": "GRAPHQL_PARSE_FAILED" } }] });
             return respond(media, media.request_error_status(), body);
@@ -441,6 +442,11 @@ async fn execute(
             &message,
         );
     }
+    // An operation that passed the full validation before, with variables that certainly
+    // coerce, runs on the schemas that skip it (see `graphql::input_types`).
+    let passed_before = passed_before
+        && operation
+            .is_some_and(|op| (state.input_types).certainly_coerce(op, params.variables.as_ref()));
     // Only a query's answer is kept. When the same caller is already asking the same
     // question, this request waits for that answer rather than computing it a second time;
     // the flight is held until the answer is kept (or the request ends without one).
@@ -487,7 +493,8 @@ async fn execute(
         &state.schema
     } else {
         &state.schema_anonymous
-    };
+    }
+    .pick(passed_before);
     let organisation = viewer
         .org
         .as_ref()
@@ -533,7 +540,7 @@ async fn execute(
     // Metering, waiting for a permit and executing all count against the request's time.
     let run = async {
         if !charges_itself {
-            let metered = state.metering.execute(metering).await;
+            let metered = state.metering.pick(passed_before).execute(metering).await;
             if metered
                 .errors
                 .iter()
@@ -558,6 +565,10 @@ async fn execute(
     let request_failed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
+    // A request that did not fail as a whole passed the validation.
+    if !request_failed && !passed_before {
+        (state.documents).passed(&query_text, params.operation_name.as_deref());
+    }
     let errors: Vec<Value> = response
         .errors
         .into_iter()

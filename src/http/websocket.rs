@@ -23,7 +23,7 @@ pub async fn upgrade(
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            let schema = state.schema_websocket.clone();
+            let schema = state.schema_websocket.strict.clone();
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| connection_data(state, payload))
                 .serve()

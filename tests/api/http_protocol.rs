@@ -158,3 +158,72 @@ async fn graphiql_is_served_at_the_root() {
             .contains("graphiql")
     );
 }
+
+// An operation that passed the validation once runs on the schema that skips the document's
+// rules (http/documents.rs, graphql/input_types.rs). Variables that do not coerce still get
+// the answer of the full validation, word for word, and change nothing; a document seen for
+// the first time gives that answer as the reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_that_passed_before_still_refuses_variables_that_do_not_coerce() {
+    use crate::helpers::first_code;
+    use serde_json::json;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let editor = crate::auth::token("zilveren-kruis", "admin");
+    let change = "mutation($id: ID!, $status: InitiativeStatus!) { setInitiativeStatus(id: $id, status: $status) { status version } }";
+    let filter = "query($f: InitiativeFilter) { initiatives(filter: $f) { totalCount } }";
+    let fresh = |text: &str, n: usize| format!("{text}{}", " ".repeat(n));
+    let (status, first) = app
+        .send(
+            Some(&editor),
+            change,
+            json!({ "id": "Initiative:1", "status": "COMPLETED" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{first}");
+    let version = first["data"]["setInitiativeStatus"]["version"].as_i64();
+    let (status, body) = app
+        .send(
+            Some(&editor),
+            filter,
+            json!({ "f": { "status": ["IDEA"] } }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for (n, (text, variables)) in [
+        (change, json!({ "id": "Initiative:1", "status": "BOGUS" })),
+        (change, json!({ "id": "Initiative:1", "status": 3 })),
+        (change, json!({ "id": true, "status": "STOPPED" })),
+        (filter, json!({ "f": { "nope": 1 } })),
+        (filter, json!({ "f": { "status": ["IDEA", "BOGUS"] } })),
+        (filter, json!({ "f": { "labourSaving": "yes" } })),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let reference = app
+            .send(Some(&editor), &fresh(text, n + 1), variables.clone())
+            .await;
+        let again = app.send(Some(&editor), text, variables.clone()).await;
+        assert_eq!(again, reference, "{variables}");
+        assert_eq!(
+            first_code(&again.1),
+            "GRAPHQL_VALIDATION_FAILED",
+            "{again:?}"
+        );
+        assert!(again.1.get("data").is_none(), "{again:?}");
+    }
+    // Nothing was changed by the refused ones; the document still runs.
+    let (status, last) = app
+        .send(
+            Some(&editor),
+            change,
+            json!({ "id": "Initiative:1", "status": "STOPPED" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{last}");
+    assert_eq!(
+        last["data"]["setInitiativeStatus"]["version"].as_i64(),
+        version.map(|v| v + 1),
+        "{last}"
+    );
+}
