@@ -100,5 +100,6 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown setting `listne`")
         );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

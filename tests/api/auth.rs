@@ -641,8 +641,7 @@ on_both!(
 
 #[test]
 fn the_token_command_prints_only_a_token_that_the_service_accepts() {
-    let dir = std::env::temp_dir().join(format!("regiograaf-token-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::helpers::Scratch::new("token");
     let url = format!("sqlite://{}?mode=rwc", dir.join("t.sqlite").display());
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_regiograaf"))
         .args([
@@ -713,7 +712,8 @@ fn a_configuration_file_with_pem_and_jwks_keys_is_read_and_used() {
     )
     .unwrap();
     assert!(regiograaf::auth::token::verify(&config, &forged).is_err());
-    let broken = std::env::temp_dir().join(format!("auth-broken-{}.yaml", std::process::id()));
+    let scratch = crate::helpers::Scratch::new("auth-broken");
+    let broken = scratch.join("auth.yaml");
     std::fs::write(&broken, "anonymous: public\nissuers:\n  - issuer: x\n    audience: y\n    keys:\n      - { hs256_secret: short }\n").unwrap();
     let error = AuthConfig::from_file(&broken).err().unwrap();
     assert!(

@@ -266,7 +266,7 @@ async fn the_checked_in_files_are_what_export_writes() {
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join("regiograaf-tests").join(format!(
+    let dir = crate::helpers::tests_dir().join(format!(
         "{name}-{}-{}",
         std::process::id(),
         rand_suffix()

@@ -57,6 +57,7 @@ async fn seed_into(database_url: &str) {
 
 async fn admin_exec(sql: &str) {
     use sea_orm::ConnectionTrait;
+    sweep_postgres().await;
     let admin = sea_orm::Database::connect(postgres_admin_url())
         .await
         .expect("PostgreSQL is not reachable");
@@ -70,12 +71,78 @@ fn postgres_url(database: &str) -> String {
     format!("{base}/{database}")
 }
 
+/// The directory of the tests' SQLite databases and files.
+pub fn tests_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("regiograaf-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    sweep_files(&dir);
+    dir
+}
+
+/// Whether the test process `pid` has ended. Only Linux can tell; elsewhere nothing is swept.
+fn ended(pid: u32) -> bool {
+    pid != std::process::id()
+        && std::path::Path::new("/proc/self").exists()
+        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// The test process that made `name` (`prefix_pid_n` or `prefix-pid-n`), if it names one.
+fn maker(name: &str) -> Option<u32> {
+    name.split(['_', '-', '.']).nth(1)?.parse().ok()
+}
+
+/// A test's database outlives the test (to look into after a failure), so a run removes what
+/// the runs before it left once their process has ended: without this, runs against a
+/// long-lived temp dir or PostgreSQL piled up gigabytes.
+fn sweep_files(dir: &std::path::Path) {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if maker(&name).is_some_and(ended) {
+                let path = entry.path();
+                let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+            }
+        }
+    });
+}
+
+/// The PostgreSQL side of [`sweep_files`]: the databases of ended test processes.
+async fn sweep_postgres() {
+    use sea_orm::ConnectionTrait;
+    static SWEPT: OnceCell<()> = OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| async {
+            let admin = sea_orm::Database::connect(postgres_admin_url())
+                .await
+                .expect("PostgreSQL is not reachable");
+            let names = admin
+                .query_all_raw(sea_orm::Statement::from_string(
+                    sea_orm::DatabaseBackend::Postgres,
+                    "SELECT datname FROM pg_database WHERE datname ~ '^(empty|test|template)_[0-9]+_[0-9]+$'",
+                ))
+                .await
+                .expect("list the test databases");
+            for row in names {
+                let name: String = row.try_get("", "datname").unwrap();
+                if maker(&name).is_some_and(ended) {
+                    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    admin.execute_unprepared(&drop).await.ok();
+                }
+            }
+            admin.close().await.ok();
+        })
+        .await;
+}
+
 /// A new, empty database of `backend`, migrated only when `migrated`.
 pub async fn empty_database(backend: Backend) -> String {
     match backend {
         Backend::Sqlite => {
-            let dir = std::env::temp_dir().join("regiograaf-tests");
-            std::fs::create_dir_all(&dir).unwrap();
+            let dir = tests_dir();
             format!(
                 "sqlite://{}?mode=rwc",
                 dir.join(format!("{}.sqlite", unique("empty"))).display()
@@ -95,8 +162,7 @@ pub async fn seeded_database(backend: Backend) -> String {
         Backend::Sqlite => {
             let template = SQLITE_TEMPLATE
                 .get_or_init(|| async {
-                    let dir = std::env::temp_dir().join("regiograaf-tests");
-                    std::fs::create_dir_all(&dir).unwrap();
+                    let dir = tests_dir();
                     let path = dir.join(format!("{}.sqlite", unique("template")));
                     seed_into(&format!("sqlite://{}?mode=rwc", path.display())).await;
                     path
@@ -272,4 +338,28 @@ macro_rules! on_both {
             }
         }
     };
+}
+
+/// A directory of its own under the system's temp dir, removed with all it holds when
+/// dropped, also when the test fails.
+pub struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    /// A new empty directory named after `name` and this process.
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("regiograaf-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        Scratch(dir)
+    }
+
+    pub fn join(&self, name: &str) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

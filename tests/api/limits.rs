@@ -307,8 +307,7 @@ async fn a_configuration_file_sets_what_flags_and_variables_do_not() {
             .port()
     };
     let (from_file, from_env) = (free(), free());
-    let dir = std::env::temp_dir().join(format!("regiograaf-cfg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::helpers::Scratch::new("cfg");
     let config = dir.join("regiograaf.yaml");
     let database = format!("sqlite://{}?mode=rwc", dir.join("c.sqlite").display());
     std::fs::write(

@@ -276,12 +276,7 @@ on_both!(
     a_sync_killed_midway_leaves_all_or_none_of_its_items,
     |backend| async move {
         let url = seeded_database(backend).await;
-        let dir = std::env::temp_dir().join(format!(
-            "regiograaf-kill-{}-{:?}",
-            std::process::id(),
-            backend
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::helpers::Scratch::new(&format!("kill-{backend:?}"));
         let config = dir.join("auth.yaml");
         std::fs::write(&config, format!("anonymous: public\nissuers:\n  - issuer: regiograaf-dev\n    audience: regiograaf\n    keys:\n      - {{ hs256_secret: \"{}\" }}\n", regiograaf::auth::config::DEV_SECRET)).unwrap();
         let (mut child, base) = start_server(&url, &config).await;
