@@ -544,6 +544,28 @@ async fn introspection_can_be_kept_to_callers_with_a_token() {
     assert_eq!(answer["data"]["__schema"]["queryType"]["name"], "Query");
 }
 
+// Whether a document passed the validation is kept across callers (http/documents.rs): all
+// schemas have the same types, and introspection is refused while executing, not validating.
+// A document with introspection that passed for a caller with a token still shows no schema
+// to an anonymous caller, who gets the same answer as for a document never seen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passing_the_validation_with_a_token_does_not_carry_over_to_anonymous_callers() {
+    let app = app_with(Limits {
+        introspection: regiograaf::limits::Introspection::Authenticated,
+        ..Default::default()
+    })
+    .await;
+    let text = "{ __type(name: \"Initiative\") { name } regions { totalCount } }";
+    let viewer = token("vgz", "viewer");
+    let (status, answer, _) = post(&app, Some(&viewer), body(text)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["data"]["__type"]["name"], "Initiative", "{answer}");
+    let never_seen = post(&app, None, body(&format!("{text} "))).await;
+    let seen = post(&app, None, body(text)).await;
+    assert_eq!(seen, never_seen);
+    assert!(seen.1["data"]["__type"].is_null(), "{:?}", seen.1);
+}
+
 /// The introspection query graphql-js's `getIntrospectionQuery()` builds (type references
 /// nested as deep as graphql 17 nests them): what GraphiQL, code generators and `gql` send.
 fn standard_introspection() -> String {
