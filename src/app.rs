@@ -79,14 +79,15 @@ impl App {
         let schema = |cost: Option<crate::limits::CostBudget>, suggestions: bool| {
             build_schemas(&shared, &settings.limits, cost, suggestions)
         };
+        let with_token = schema(None, true);
+        // Read from a schema built here rather than one more built only for its SDL.
+        let input_types = crate::graphql::input_types::InputTypes::of_sdl(&with_token.strict.sdl());
         let state = AppState {
-            schema: schema(None, true),
+            schema: with_token,
             schema_anonymous: schema(None, false),
             metering: schema(Some(cost.metering()), false),
             schema_websocket: schema(Some(cost.clone()), true),
-            input_types: std::sync::Arc::new(crate::graphql::input_types::InputTypes::of_sdl(
-                &crate::graphql::sdl(),
-            )),
+            input_types: std::sync::Arc::new(input_types),
             cost,
             responses: std::sync::Arc::new(crate::http::ResponseCache::new(
                 notifier.clone(),
