@@ -11,6 +11,7 @@
 pub mod batches;
 pub mod initiatives;
 pub mod journal;
+pub mod pipeline;
 pub mod records;
 pub mod sync;
 

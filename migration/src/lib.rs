@@ -12,6 +12,7 @@ mod m20261123_000002_writes;
 mod m20261123_000003_operations;
 mod m20261123_000004_change_triggers;
 mod m20261123_000005_idempotency_request;
+mod m20261203_000006_unused_indexes;
 
 /// The ordered list of steps `regiograaf migrate` applies.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_operations::Migration),
             Box::new(m20261123_000004_change_triggers::Migration),
             Box::new(m20261123_000005_idempotency_request::Migration),
+            Box::new(m20261203_000006_unused_indexes::Migration),
         ]
     }
 }

@@ -691,11 +691,14 @@ pub fn journal_new(
         note: Set(None),
         ..Default::default()
     };
+    // Every field the new initiative has; one left empty did not change.
     let after = serde_json::to_value(model).unwrap_or_default();
     let mut changes = Map::new();
     if let Value::Object(fields) = after {
         for (k, v) in fields {
-            changes.insert(k, json!([null, v]));
+            if !Value::is_null(&v) {
+                changes.insert(k, json!([null, v]));
+            }
         }
     }
     journal.record(

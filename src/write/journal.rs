@@ -5,15 +5,16 @@
 use chrono::{DateTime, Utc};
 use entity::{audit_entry, status_change};
 use sea_orm::sea_query::{
-    Expr, InsertStatement, PostgresQueryBuilder, Query, UpdateStatement, Values,
+    Expr, ExprTrait, InsertStatement, PostgresQueryBuilder, Query, UpdateStatement, Values,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, EntityName, EntityTrait, Iterable, QueryTrait, Statement,
+    DatabaseConnection, EntityName, EntityTrait, IdenStatic, Iterable, Statement,
 };
 use serde_json::{Map, Value};
 
 use super::Actor;
+use super::pipeline::chunks;
 use crate::error::{AppError, AppResult};
 
 /// Rows per multi-row insert: well under the parameter limits of SQLite and PostgreSQL.
@@ -119,29 +120,41 @@ impl Journal {
             self.flush_as_one(txn, at).await?;
             return Ok(());
         }
-        for chunk in self.audits.chunks(CHUNK) {
-            audit_entry::Entity::insert_many(chunk.to_vec())
-                .exec(txn)
-                .await?;
-        }
-        for chunk in self.history.chunks(CHUNK) {
-            status_change::Entity::insert_many(chunk.to_vec())
-                .exec(txn)
-                .await?;
-        }
-        if !self.events.is_empty() && postgres {
-            // Delivered at commit to every instance listening (see notify.rs).
-            txn.execute_unprepared(&format!("NOTIFY {}", crate::notify::CHANNEL))
-                .await?;
+        super::pipeline::run(txn, self.statements(txn.get_database_backend(), at), |_| {
+            Ok(())
+        })
+        .await
+    }
+
+    /// The statements that insert everything recorded, built one at a time as they are
+    /// taken (see pipeline.rs): the audit entries, the history, the notifications
+    /// (PostgreSQL) and the change feed, a few hundred rows per statement.
+    pub fn statements(
+        self,
+        backend: DatabaseBackend,
+        at: DateTime<Utc>,
+    ) -> impl Iterator<Item = AppResult<Statement>> {
+        let postgres = backend == DatabaseBackend::Postgres;
+        let audits = chunks(self.audits, CHUNK)
+            .map(move |chunk| Ok(backend.build(&insert_rows(chunk, postgres)?)));
+        let history = chunks(self.history, CHUNK)
+            .map(move |chunk| Ok(backend.build(&insert_rows(chunk, postgres)?)));
+        // Delivered at commit to every instance listening (see notify.rs).
+        let mut channels = Vec::new();
+        if postgres && !self.events.is_empty() {
+            channels.push(crate::notify::CHANNEL);
             if self.relations {
-                txn.execute_unprepared(&format!("NOTIFY {}", crate::notify::RELATIONS_CHANNEL))
-                    .await?;
+                channels.push(crate::notify::RELATIONS_CHANNEL);
             }
         }
-        for chunk in self.events.chunks(CHUNK) {
-            txn.execute(&events_insert(chunk, at, postgres)).await?;
-        }
-        Ok(())
+        let notifications = channels
+            .into_iter()
+            .map(move |channel| Statement::from_string(backend, format!("NOTIFY {channel}")));
+        let events = chunks(self.events, CHUNK)
+            .map(move |chunk| backend.build(&events_insert(&chunk, at, postgres)));
+        audits
+            .chain(history)
+            .chain(notifications.chain(events).map(Ok))
     }
 
     /// Whether the journal fits one guarded statement on PostgreSQL (any single write; see
@@ -198,18 +211,10 @@ impl Journal {
     async fn flush_as_one(self, db: &impl ConnectionTrait, at: DateTime<Utc>) -> AppResult<()> {
         let mut parts: Vec<(String, Values)> = Vec::new();
         if !self.audits.is_empty() {
-            parts.push(
-                audit_entry::Entity::insert_many(self.audits)
-                    .into_query()
-                    .build(PostgresQueryBuilder),
-            );
+            parts.push(insert_rows(self.audits, true)?.build(PostgresQueryBuilder));
         }
         if !self.history.is_empty() {
-            parts.push(
-                status_change::Entity::insert_many(self.history)
-                    .into_query()
-                    .build(PostgresQueryBuilder),
-            );
+            parts.push(insert_rows(self.history, true)?.build(PostgresQueryBuilder));
         }
         parts.push(events_insert(&self.events, at, true).build(PostgresQueryBuilder));
         let mut sql = String::from("WITH ");
@@ -305,19 +310,74 @@ fn notifications(relations: bool) -> String {
 
 /// The insert of `row` (its table and set columns) and its values.
 fn journal_row<A: ActiveModelTrait>(row: A) -> (InsertStatement, Vec<Expr>) {
-    let mut columns = Vec::new();
-    let mut values = Vec::new();
-    for column in <A::Entity as EntityTrait>::Column::iter() {
-        if let ActiveValue::Set(value) | ActiveValue::Unchanged(value) = row.get(column) {
-            columns.push(column);
-            values.push(column.save_as(Expr::val(value)));
-        }
-    }
+    let (columns, values) = row_values(row, true);
     let mut insert = Query::insert();
     insert
         .into_table(A::Entity::default().table_ref())
         .columns(columns);
     (insert, values)
+}
+
+/// One insert of `rows`, all of one table and all setting the same columns (each kind of
+/// journal row is made by one function here), with JSON sent as text (see [`value_expr`]).
+pub(super) fn insert_rows<A: ActiveModelTrait>(
+    rows: Vec<A>,
+    postgres: bool,
+) -> AppResult<InsertStatement> {
+    let mut insert = Query::insert();
+    insert.into_table(A::Entity::default().table_ref());
+    let mut first: Option<Vec<&'static str>> = None;
+    for row in rows {
+        let (columns, values) = row_values(row, postgres);
+        let names: Vec<&'static str> = columns.iter().map(|c| c.as_str()).collect();
+        match &first {
+            None => {
+                insert.columns(columns);
+                first = Some(names);
+            }
+            Some(known) if *known == names => {}
+            Some(_) => {
+                tracing::error!("journal rows of one table set different columns");
+                return Err(AppError::Internal);
+            }
+        }
+        if let Err(err) = insert.values(values) {
+            tracing::error!(%err, "a journal row does not fit its table");
+            return Err(AppError::Internal);
+        }
+    }
+    Ok(insert)
+}
+
+/// The columns `row` sets and their values, as expressions (see [`value_expr`]).
+fn row_values<A: ActiveModelTrait>(
+    mut row: A,
+    postgres: bool,
+) -> (Vec<<A::Entity as EntityTrait>::Column>, Vec<Expr>) {
+    let mut columns = Vec::new();
+    let mut values = Vec::new();
+    for column in <A::Entity as EntityTrait>::Column::iter() {
+        if let ActiveValue::Set(value) | ActiveValue::Unchanged(value) = row.take(column) {
+            columns.push(column);
+            values.push(value_expr(column, value, postgres));
+        }
+    }
+    (columns, values)
+}
+
+/// A journal row's value as an expression. JSON goes as its text, cast to `json` on
+/// PostgreSQL: the driver binds a JSON value as `jsonb`, and PostgreSQL then built a `jsonb`
+/// of every audit entry's changes only to turn it back into text for the `json` column. In
+/// psql, 10,000 created initiatives' changes took 323 ms that way against 80 ms from text.
+/// (SQLite keeps JSON as text, and a cast there would make it a number.)
+fn value_expr(column: impl ColumnTrait, value: sea_orm::Value, postgres: bool) -> Expr {
+    match value {
+        sea_orm::Value::Json(Some(json)) => {
+            let text = Expr::val(json.to_string());
+            if postgres { text.cast_as("json") } else { text }
+        }
+        other => column.save_as(Expr::val(other)),
+    }
 }
 
 /// `insert` of `values` as one row selected from the result of the guarding write `guard`.

@@ -13,7 +13,8 @@ mod pass;
 use chrono::{DateTime, Utc};
 use entity::idempotency_key;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -241,21 +242,29 @@ pub async fn sync(
         txn.rollback().await?;
         return Ok(report);
     }
-    created.insert(&txn).await?;
-    journal.flush(&txn, now).await?;
-    if let Some(key) = key {
-        idempotency_key::ActiveModel {
+    // The leads, the references, the journal and the stored result: one pipeline of
+    // multi-row inserts (see pipeline.rs).
+    let backend = txn.get_database_backend();
+    let stored = key.into_iter().map(|key| {
+        let row = idempotency_key::ActiveModel {
             party_id: Set(org),
             key: Set(key),
             operation: Set("syncInitiatives".into()),
             response: Set(serde_json::to_value(&report).map_err(|_| AppError::Internal)?),
             created_at: Set(now),
-            request_hash: Set(request_hash),
+            request_hash: Set(request_hash.clone()),
             ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-    }
+        };
+        Ok(backend.build(&super::journal::insert_rows(
+            vec![row],
+            backend == DatabaseBackend::Postgres,
+        )?))
+    });
+    let statements = created
+        .statements(backend)
+        .chain(journal.statements(backend, now))
+        .chain(stored);
+    super::pipeline::run(&txn, statements, |_| Ok(())).await?;
     txn.commit().await?;
     Ok(report)
 }

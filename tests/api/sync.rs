@@ -669,3 +669,89 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    a_sync_of_many_new_initiatives_gives_each_item_its_own_and_journals_what_it_set,
+    |backend| async move {
+        // More items than one multi-row insert takes (500), so the inserts, their returned
+        // rows and the references go out in several statements, one built while another runs.
+        let app = TestApp::spawn(backend).await;
+        let editor = token("zilveren-kruis", "editor");
+        let (_, _, agenda) = inside_and_outside(&app, "zilveren-kruis").await;
+        let n = 1_201;
+        let items: Vec<Value> = (0..n)
+            .map(|i| {
+                let mut item = json!({ "externalRef": format!("bulk-{i}"), "code": format!("{agenda}/bulk-{i}"),
+                    "agenda": agenda, "title": format!("Bulk {i}") });
+                if i % 2 == 1 {
+                    item["progressNotes"] = json!(format!("stap {i}"));
+                }
+                item
+            })
+            .collect();
+        let body = gql(
+            &app,
+            Some(&editor),
+            SYNC,
+            json!({ "items": items, "key": "bulk" }),
+        )
+        .await;
+        let result = &body["data"]["syncInitiatives"];
+        assert_eq!(result["created"], n, "{body}");
+        let ids: std::collections::HashSet<String> = result["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["initiativeId"].to_string())
+            .collect();
+        assert_eq!(ids.len(), n, "every item names its own initiative");
+        for i in [0, 499, 500, 777, 1_200] {
+            let code = format!("{agenda}/bulk-{i}");
+            let found = app
+                .data_with(
+                    Some(&editor),
+                    &format!("{{ initiative(ref: \"{code}\") {{ id title }} }}"),
+                )
+                .await;
+            assert_eq!(found["initiative"]["title"], format!("Bulk {i}"));
+            assert_eq!(
+                found["initiative"]["id"].to_string(),
+                result["items"][i]["initiativeId"].to_string(),
+                "item {i} names the initiative made of it"
+            );
+            let audit = gql(&app, Some(&editor), "query($c: ID!) { auditEntries(initiative: $c) { entries { operation changes { field before after } } } }", json!({ "c": code })).await;
+            let entries = audit["data"]["auditEntries"]["entries"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{audit}"));
+            assert_eq!(entries.len(), 1, "{audit}");
+            assert_eq!(entries[0]["operation"], "CREATE");
+            let changes = entries[0]["changes"].as_array().unwrap();
+            let field = |name: &str| changes.iter().find(|c| c["field"] == name).cloned();
+            assert_eq!(
+                field("title").map(|c| (c["before"].clone(), c["after"].clone())),
+                Some((Value::Null, json!(format!("Bulk {i}")))),
+                "{audit}"
+            );
+            assert!(
+                field("summary").is_none(),
+                "a field left empty did not change: {audit}"
+            );
+        }
+        // Each reference was stored with its own initiative: the same items again change
+        // nothing (a reference on the wrong initiative would retitle it).
+        let again = gql(
+            &app,
+            Some(&editor),
+            SYNC,
+            json!({ "items": items, "key": "bulk-again" }),
+        )
+        .await;
+        let result = &again["data"]["syncInitiatives"];
+        assert_eq!(
+            (result["unchanged"].clone(), result["refused"].clone()),
+            (json!(n), json!(0)),
+            "{}",
+            &again.to_string()[..600.min(again.to_string().len())]
+        );
+    }
+);

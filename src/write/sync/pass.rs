@@ -10,9 +10,11 @@
 
 use chrono::{DateTime, Utc};
 use entity::{agenda, initiative, initiative_party, initiative_ref};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseTransaction, EntityTrait, IdenStatic, QueryFilter, QuerySelect,
+    DatabaseTransaction, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryFilter,
+    QuerySelect, QueryTrait, Statement,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -23,6 +25,7 @@ use crate::auth::viewer::Relations;
 use crate::error::{AppError, AppResult};
 use crate::write::initiatives::{self as write, Applied, NewInitiative, Patch, Planned};
 use crate::write::journal::Journal;
+use crate::write::pipeline::{self, chunks};
 use crate::write::{Actor, WRITE_ATTEMPTS};
 
 /// Rows per `IN (...)` lookup and per multi-row insert.
@@ -460,26 +463,52 @@ impl<'a> Pass<'a> {
         Ok(Step::Done(Outcome::Created, Box::new(model)))
     }
 
-    /// The new initiatives of the call, a few hundred per statement (PostgreSQL).
+    /// The new initiatives of the call, a few hundred per statement (PostgreSQL), each
+    /// statement built while the one before it runs and its rows journaled while the one
+    /// after it runs (see pipeline.rs).
     async fn insert_created(&mut self) -> AppResult<()> {
         let pending = std::mem::take(&mut self.created.pending);
-        for chunk in pending.chunks(CHUNK) {
-            let inserted = initiative::Entity::insert_many(chunk.iter().map(|p| p.row.clone()))
-                .exec_with_returning(self.txn)
-                .await?;
-            let by_code: HashMap<&str, &initiative::Model> =
-                inserted.iter().map(|m| (m.code.as_str(), m)).collect();
-            for p in chunk {
-                let model = by_code.get(p.code.as_str()).ok_or(AppError::Internal)?;
-                let lead =
-                    write::journal_new(&mut self.journal, self.actor, self.org, model, self.now);
-                self.created.leads.push(lead);
-                self.created
-                    .refs
-                    .push(reference(self.org, &p.external_ref, model.id, self.now));
-                self.results[p.index].initiative_id = Some(model.id);
-                self.results[p.index].version = Some(model.version);
+        let mut places = Vec::with_capacity(pending.len());
+        let statements = chunks(pending, CHUNK).map(|chunk| {
+            let mut insert = initiative::Entity::insert_many(chunk.into_iter().map(|p| {
+                places.push((p.index, p.code, p.external_ref));
+                p.row
+            }))
+            .into_query();
+            insert.returning(Query::returning().columns(initiative::Column::iter()));
+            Ok(self.txn.get_database_backend().build(&insert))
+        });
+        // The rows come back in any order: each is matched to its item by its code.
+        let mut inserted: HashMap<String, initiative::Model> = HashMap::new();
+        let (journal, created, actor, org, now) = (
+            &mut self.journal,
+            &mut self.created,
+            self.actor,
+            self.org,
+            self.now,
+        );
+        pipeline::run(self.txn, statements, |rows| {
+            let mut models = rows
+                .iter()
+                .map(|row| initiative::Model::from_query_result(row, ""))
+                .collect::<Result<Vec<_>, _>>()?;
+            // In the order of the new ids, which is the order of the items.
+            models.sort_by_key(|model| model.id);
+            for model in models {
+                let lead = write::journal_new(journal, actor, org, &model, now);
+                created.leads.push(lead);
+                inserted.insert(model.code.clone(), model);
             }
+            Ok(())
+        })
+        .await?;
+        for (index, code, external_ref) in places {
+            let model = inserted.get(&code).ok_or(AppError::Internal)?;
+            self.created
+                .refs
+                .push(reference(self.org, &external_ref, model.id, self.now));
+            self.results[index].initiative_id = Some(model.id);
+            self.results[index].version = Some(model.version);
         }
         Ok(())
     }
@@ -522,17 +551,18 @@ struct Pending {
 }
 
 impl Created {
-    pub(super) async fn insert(self, txn: &sea_orm::DatabaseTransaction) -> AppResult<()> {
-        for chunk in self.leads.chunks(CHUNK) {
-            initiative_party::Entity::insert_many(chunk.to_vec())
-                .exec(txn)
-                .await?;
-        }
-        for chunk in self.refs.chunks(CHUNK) {
-            initiative_ref::Entity::insert_many(chunk.to_vec())
-                .exec(txn)
-                .await?;
-        }
-        Ok(())
+    /// The statements that insert the leads and the references, built one at a time as they
+    /// are taken (see pipeline.rs).
+    pub(super) fn statements(
+        self,
+        backend: DatabaseBackend,
+    ) -> impl Iterator<Item = AppResult<Statement>> {
+        let leads = chunks(self.leads, CHUNK).map(move |chunk| {
+            backend.build(&initiative_party::Entity::insert_many(chunk).into_query())
+        });
+        let refs = chunks(self.refs, CHUNK).map(move |chunk| {
+            backend.build(&initiative_ref::Entity::insert_many(chunk).into_query())
+        });
+        leads.chain(refs).map(Ok)
     }
 }
