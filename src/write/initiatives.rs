@@ -758,7 +758,9 @@ pub async fn delete(
     let mut changes = Map::new();
     if let Value::Object(fields) = before {
         for (k, v) in fields {
-            changes.insert(k, json!([v, null]));
+            if !Value::is_null(&v) {
+                changes.insert(k, json!([v, null]));
+            }
         }
     }
     journal.record(

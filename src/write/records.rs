@@ -102,8 +102,10 @@ where
     let saved = model.insert(txn).await?;
     let after = as_map(&saved);
     let id = after.get("id").and_then(Value::as_i64).unwrap_or_default() as i32;
+    // Every field the new record has; one left empty did not change.
     let changes = after
         .into_iter()
+        .filter(|(_, v)| !v.is_null())
         .map(|(k, v)| (k, json!([null, v])))
         .collect();
     journal.record(
@@ -237,6 +239,7 @@ where
     }
     let changes = before
         .into_iter()
+        .filter(|(_, v)| !v.is_null())
         .map(|(k, v)| (k, json!([v, null])))
         .collect();
     journal.record(

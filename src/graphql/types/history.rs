@@ -165,7 +165,9 @@ impl AuditEntry {
         self.model.request_id.as_deref()
     }
 
-    /// Each changed field, before and after.
+    /// Each changed field, before and after. A CREATE lists every field the record was
+    /// created with a value for (before: null), a DELETE every field it had a value for
+    /// (after: null); a field left empty is not a change.
     async fn changes(&self) -> &[FieldChange] {
         &self.changes
     }
