@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::{Map, Value, json};
 
 use super::batches::{Batches, GuardedWrite};
-use super::journal::{Entry, Journal};
+use super::journal::{Entry, Journal, whole_record};
 use super::{Actor, conflict, records, require_role};
 use crate::auth::viewer::Relations;
 use crate::auth::{Role, Viewer};
@@ -691,16 +691,7 @@ pub fn journal_new(
         note: Set(None),
         ..Default::default()
     };
-    // Every field the new initiative has; one left empty did not change.
-    let after = serde_json::to_value(model).unwrap_or_default();
-    let mut changes = Map::new();
-    if let Value::Object(fields) = after {
-        for (k, v) in fields {
-            if !Value::is_null(&v) {
-                changes.insert(k, json!([null, v]));
-            }
-        }
-    }
+    let changes = whole_record(records::as_map(model), true);
     journal.record(
         actor,
         now,
@@ -754,15 +745,7 @@ pub async fn delete(
     if result.rows_affected == 0 {
         return Err(conflict(row.version + 1));
     }
-    let before = serde_json::to_value(&row).unwrap_or_default();
-    let mut changes = Map::new();
-    if let Value::Object(fields) = before {
-        for (k, v) in fields {
-            if !Value::is_null(&v) {
-                changes.insert(k, json!([v, null]));
-            }
-        }
-    }
+    let changes = whole_record(records::as_map(&row), false);
     journal.record(
         actor,
         now,

@@ -9,7 +9,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, EntityName, EntityTrait, IdenStatic, Iterable, Statement,
+    DatabaseConnection, EntityName, EntityTrait, Iterable, Statement,
 };
 use serde_json::{Map, Value};
 
@@ -33,6 +33,23 @@ pub struct Entry {
     pub agenda_id: Option<i32>,
     /// `{"field": [before, after]}` for every changed field.
     pub changes: Map<String, Value>,
+}
+
+/// The changes of a record created (each field `[null, value]`) or deleted (`[value, null]`)
+/// as a whole: every field it has a value for; a field left empty did not change.
+pub fn whole_record(fields: Map<String, Value>, created: bool) -> Map<String, Value> {
+    fields
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(field, value)| {
+            let change = if created {
+                [Value::Null, value]
+            } else {
+                [value, Value::Null]
+            };
+            (field, Value::from(change.to_vec()))
+        })
+        .collect()
 }
 
 /// The journal rows of one transaction.
@@ -326,20 +343,10 @@ pub(super) fn insert_rows<A: ActiveModelTrait>(
 ) -> AppResult<InsertStatement> {
     let mut insert = Query::insert();
     insert.into_table(A::Entity::default().table_ref());
-    let mut first: Option<Vec<&'static str>> = None;
-    for row in rows {
+    for (n, row) in rows.into_iter().enumerate() {
         let (columns, values) = row_values(row, postgres);
-        let names: Vec<&'static str> = columns.iter().map(|c| c.as_str()).collect();
-        match &first {
-            None => {
-                insert.columns(columns);
-                first = Some(names);
-            }
-            Some(known) if *known == names => {}
-            Some(_) => {
-                tracing::error!("journal rows of one table set different columns");
-                return Err(AppError::Internal);
-            }
+        if n == 0 {
+            insert.columns(columns);
         }
         if let Err(err) = insert.values(values) {
             tracing::error!(%err, "a journal row does not fit its table");

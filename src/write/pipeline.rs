@@ -118,6 +118,16 @@ mod tests {
         );
     }
 
+    /// The numbers in the test table, in order.
+    async fn numbers(db: &sea_orm::DatabaseConnection) -> Vec<i32> {
+        db.query_all_raw(sql("SELECT n FROM t ORDER BY n").unwrap())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get("", "n").unwrap())
+            .collect()
+    }
+
     #[tokio::test]
     async fn the_first_failure_stops_the_rest() {
         let db = Database::connect("sqlite::memory:").await.unwrap();
@@ -127,17 +137,11 @@ mod tests {
             sql("INSERT INTO t VALUES (1)"),
         ];
         assert!(run(&db, statements, |_| Ok(())).await.is_err());
-        let count = db
-            .query_one_raw(Statement::from_string(
-                DatabaseBackend::Sqlite,
-                "SELECT count(*) AS c FROM t",
-            ))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get::<i32>("", "c")
-            .unwrap();
-        assert_eq!(count, 0, "the statement after the failed one did not run");
+        assert_eq!(
+            numbers(&db).await,
+            [0; 0],
+            "the statement after the failed one did not run"
+        );
 
         // A failure while building stops the pipeline too, after the statement in flight.
         let statements = [
@@ -146,16 +150,6 @@ mod tests {
             sql("INSERT INTO t VALUES (3)"),
         ];
         assert!(run(&db, statements, |_| Ok(())).await.is_err());
-        let ns: Vec<i32> = db
-            .query_all_raw(Statement::from_string(
-                DatabaseBackend::Sqlite,
-                "SELECT n FROM t",
-            ))
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.try_get("", "n").unwrap())
-            .collect();
-        assert_eq!(ns, [2]);
+        assert_eq!(numbers(&db).await, [2]);
     }
 }

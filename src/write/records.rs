@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use std::str::FromStr;
 
-use super::journal::{Entry, Journal};
+use super::journal::{Entry, Journal, whole_record};
 use super::{Actor, conflict, require_role};
 use crate::auth::viewer::Relations;
 use crate::auth::{Role, Viewer};
@@ -69,7 +69,7 @@ fn column<E: EntityTrait>(name: &str) -> AppResult<E::Column> {
     E::Column::from_str(name).map_err(|_| AppError::Internal)
 }
 
-fn as_map<T: Serialize>(model: &T) -> Map<String, Value> {
+pub(super) fn as_map<T: Serialize>(model: &T) -> Map<String, Value> {
     match serde_json::to_value(model) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
@@ -102,12 +102,7 @@ where
     let saved = model.insert(txn).await?;
     let after = as_map(&saved);
     let id = after.get("id").and_then(Value::as_i64).unwrap_or_default() as i32;
-    // Every field the new record has; one left empty did not change.
-    let changes = after
-        .into_iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k, json!([null, v])))
-        .collect();
+    let changes = whole_record(after, true);
     journal.record(
         actor,
         now,
@@ -237,11 +232,7 @@ where
     if result.rows_affected == 0 {
         return Err(conflict(version + 1));
     }
-    let changes = before
-        .into_iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k, json!([v, null])))
-        .collect();
+    let changes = whole_record(before, false);
     journal.record(
         actor,
         now,
