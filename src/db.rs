@@ -6,9 +6,9 @@
 use crate::error::AppResult;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 /// The database URL used when none is given: a file in the `data` directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/regiograaf.sqlite?mode=rwc";
@@ -68,6 +68,16 @@ pub async fn connect_with(url: &str, statement_timeout: Duration) -> AppResult<D
         // PostgreSQL's. Only a connection left idle long enough to have been dropped by the
         // server or a firewall is tested before use.
         .test_before_acquire_if_idle_for(Duration::from_secs(1))
+        // ... and one that went idle before the server was last seen to end a connection:
+        // after a restart all of them are gone, and each would fail a request of its own.
+        .map_sqlx_postgres_before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if idle_since_lost(meta.idle_for) {
+                    sea_orm::sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .sqlx_logging(false);
     if url.starts_with("postgres") {
         options.statement_timeout(statement_timeout);
@@ -96,4 +106,31 @@ fn sqlite_file(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://")?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// When this process last saw the database end one of its connections (nanoseconds after
+/// `EPOCH`; 0 for never). A connection kept idle since before then is tested before it is
+/// used again: a restarted or failed-over server has ended them all, and without the test
+/// each would fail one request. It is one mark for the process, not one per pool, because
+/// the error that reveals a lost connection (error.rs) knows nothing of its pool; a mark
+/// from another pool costs at most one round trip per idle connection.
+static LOST: AtomicU64 = AtomicU64::new(0);
+static EPOCH: OnceLock<Instant> = OnceLock::new();
+
+/// Notes that the database ended a connection now (see `LOST`).
+pub fn connection_lost() {
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    let since = u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    LOST.fetch_max(since.max(1), Ordering::Relaxed);
+}
+
+/// Whether a connection idle for `idle_for` has been idle since before a connection was last
+/// lost, so it may be gone too.
+pub fn idle_since_lost(idle_for: Duration) -> bool {
+    let lost = LOST.load(Ordering::Relaxed);
+    let Some(epoch) = EPOCH.get().filter(|_| lost != 0) else {
+        return false;
+    };
+    let lost_after = Duration::from_nanos(lost);
+    epoch.elapsed().saturating_sub(idle_for) <= lost_after
 }

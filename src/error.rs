@@ -88,11 +88,30 @@ impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         if is_unavailable(&err) {
             tracing::warn!(error = %err, "database unavailable");
+            if !is_conflict(&err) && !matches!(err, DbErr::ConnectionAcquire(_)) {
+                crate::db::connection_lost();
+            }
             AppError::Unavailable
         } else {
             tracing::error!(error = %err, "database error");
             AppError::Internal
         }
+    }
+}
+
+/// PostgreSQL ended this statement to break a deadlock or a serialization conflict: the
+/// connection is fine.
+fn is_conflict(err: &DbErr) -> bool {
+    sqlstate(err).is_some_and(|code| code == "40P01" || code == "40001")
+}
+
+/// The SQLSTATE of an error the database returned.
+fn sqlstate(err: &DbErr) -> Option<std::borrow::Cow<'_, str>> {
+    match err {
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+            e.as_database_error().and_then(|d| d.code())
+        }
+        _ => None,
     }
 }
 
@@ -104,15 +123,10 @@ fn is_unavailable(err: &DbErr) -> bool {
         // statement, and class 08, connection exception). Or PostgreSQL broke a deadlock or
         // a serialization conflict by ending this statement (40P01, 40001): nothing was
         // written, and the same request sent again succeeds.
-        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))
-            if e.as_database_error()
-                .and_then(|d| d.code())
-                .is_some_and(|code| {
-                    code.starts_with("08")
-                        || (code.starts_with("57") && code != "57014")
-                        || code == "40P01"
-                        || code == "40001"
-                }) =>
+        _ if is_conflict(err)
+            || sqlstate(err).is_some_and(|code| {
+                code.starts_with("08") || (code.starts_with("57") && code != "57014")
+            }) =>
         {
             true
         }

@@ -221,8 +221,13 @@ impl Held {
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
         let mut connection = match kept {
-            Some((connection, since)) if since.elapsed() < IDLE => connection,
-            // One kept too long goes back to the pool as it is dropped here.
+            Some((connection, since))
+                if since.elapsed() < IDLE && !crate::db::idle_since_lost(since.elapsed()) =>
+            {
+                connection
+            }
+            // One kept too long, or since before the server ended a connection, goes back to
+            // the pool as it is dropped here: the pool tests it.
             _ => self
                 .db
                 .get_postgres_connection_pool()

@@ -112,9 +112,10 @@ async fn a_database_that_goes_down_gives_unavailable_and_no_internals() {
     );
 }
 
-// The batches of status changes keep their connections between batches (write/batches.rs):
-// when the server ends them, a change fails with UNAVAILABLE at most once per kept
-// connection, writes nothing half, and the next changes go through on new connections.
+// The pool and the batches of status changes keep connections between uses (db.rs,
+// write/batches.rs): when the server ends them all, as a restart does, one change fails with
+// UNAVAILABLE and writes nothing half; every connection kept since then is tested before its
+// next use, so the next change goes through on new connections.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_changes_recover_when_the_server_ends_their_connections() {
     use sea_orm::ConnectionTrait;
@@ -141,13 +142,15 @@ async fn status_changes_recover_when_the_server_ends_their_connections() {
     let first = send("COMPLETED").await;
     assert!(first.get("errors").is_none(), "{first}");
     let changes = history().await;
+    // Requests at once leave the pool several connections, as a service under load has.
+    futures_util::future::join_all((0..8).map(|_| history())).await;
     admin
         .execute_unprepared(&format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
         ))
         .await
         .unwrap();
-    // Each kept connection (one per batch in flight) may fail once; then a change lands.
+    // The first change may meet a connection the server ended; the next one lands.
     let mut failures = Vec::new();
     let mut landed = None;
     for (n, status) in ["STOPPED", "RUNNING", "STOPPED", "RUNNING", "STOPPED"]
@@ -163,7 +166,7 @@ async fn status_changes_recover_when_the_server_ends_their_connections() {
         failures.push(body);
     }
     let (n, body) = landed.unwrap_or_else(|| panic!("no change went through: {failures:?}"));
-    assert!(n <= 3, "{failures:?}");
+    assert!(n <= 1, "{failures:?}");
     // Nothing half-written: one version more than the first change, whatever failed.
     assert_eq!(
         body["data"]["setInitiativeStatus"]["version"],
