@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 
-use crate::auth::AuthConfig;
+use crate::auth::Trust;
 use crate::db::{self, Db};
 use crate::error::AppError;
 use crate::graphql::build_schemas;
@@ -21,8 +21,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Load the bundled agendas when the database holds none.
     pub seed: bool,
-    /// The trusted issuers and what anonymous callers may do.
-    pub auth: AuthConfig,
+    /// The trusted issuers and what anonymous callers may do; replaceable while the service
+    /// runs (`SIGHUP` reads its file again).
+    pub auth: std::sync::Arc<Trust>,
     /// What one request may ask and how often.
     pub limits: crate::limits::Limits,
     /// Browser origins allowed to call the API.
@@ -94,7 +95,6 @@ impl App {
                 settings.limits.response_cache_bytes,
             )),
             callers: std::sync::Arc::new(crate::auth::cache::CallerCache::new(notifier)),
-            tokens: std::sync::Arc::default(),
             documents: std::sync::Arc::default(),
             limits: std::sync::Arc::new(settings.limits.clone()),
             rates: crate::limits::RateLimits::new(&settings.limits),
@@ -104,7 +104,7 @@ impl App {
             cors_origins: settings.cors_origins.clone(),
             operations: crate::operations::Operations::default(),
             db: db.conn.clone(),
-            auth: std::sync::Arc::new(settings.auth.clone()),
+            trust: settings.auth.clone(),
         };
         Ok(App {
             listener,
@@ -120,8 +120,10 @@ impl App {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until Ctrl-C or SIGTERM, letting in-flight requests finish.
+    /// Serves until Ctrl-C or SIGTERM, letting in-flight requests finish; on SIGHUP reads the
+    /// authentication file again (see `auth::trust`).
     pub async fn run(self) -> Result<(), String> {
+        tokio::spawn(reload_on_hangup(self.state.trust.clone()));
         axum::serve(
             self.listener,
             router(self.state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -139,6 +141,31 @@ fn describe(err: AppError) -> String {
         }
         other => other.message(),
     }
+}
+
+/// Reads the authentication file again at every SIGHUP, for as long as the process runs.
+async fn reload_on_hangup(trust: std::sync::Arc<Trust>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match trust.reload() {
+                Ok(true) => {
+                    tracing::info!(auth = ?trust.config(), "read the authentication file again")
+                }
+                Ok(false) => tracing::warn!("SIGHUP: no --auth-config file to read again"),
+                Err(why) => tracing::error!(
+                    %why,
+                    "SIGHUP: the authentication file does not read; the configuration before it stays"
+                ),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(trust);
 }
 
 async fn shutdown_signal() {

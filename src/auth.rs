@@ -7,11 +7,14 @@
 //! ([`viewer`]), or kept between requests only where the database reports every change to it
 //! ([`cache`]), so deactivating it or removing a membership takes effect at once.
 //! No token means anonymous; a bad token is `UNAUTHENTICATED`, never a silent anonymous.
+//! The trusted issuers can be replaced while the service runs, for key rotation ([`trust`]).
 
 pub mod cache;
 pub mod config;
 pub mod token;
+pub mod trust;
 pub mod viewer;
 
 pub use config::{AnonymousAccess, AuthConfig};
+pub use trust::Trust;
 pub use viewer::{Role, Viewer};

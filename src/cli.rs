@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::app::{App, Settings};
-use crate::auth::{AnonymousAccess, AuthConfig, Role, token};
+use crate::auth::{AnonymousAccess, AuthConfig, Role, Trust, token};
 use crate::db::{self, DEFAULT_DATABASE_URL};
 
 /// regiograaf: a GraphQL API over the regional collaboration agendas of Dutch health care.
@@ -245,7 +245,6 @@ fn default_serve() -> Command {
 /// Runs a parsed command line; the error is printed to standard error.
 pub async fn run(cli: Cli) -> Result<(), String> {
     let command = cli.command.unwrap_or_else(default_serve);
-    let mut auth = auth_config(cli.auth_config.as_deref(), &cli.database_url)?;
     match command {
         Command::Serve {
             listen,
@@ -275,22 +274,30 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 response_cache_bytes: response_cache_mb.saturating_mul(1024 * 1024),
                 ..Default::default()
             };
-            match anonymous.as_deref() {
-                Some("public") => auth.anonymous = AnonymousAccess::Public,
-                Some("refuse") => auth.anonymous = AnonymousAccess::Refuse,
-                _ => {}
-            }
-            if auth.issuers.is_empty() {
+            let anonymous = match anonymous.as_deref() {
+                Some("public") => Some(AnonymousAccess::Public),
+                Some("refuse") => Some(AnonymousAccess::Refuse),
+                _ => None,
+            };
+            let trust = match cli.auth_config {
+                Some(path) => Trust::from_file(path, anonymous)?,
+                None => {
+                    let mut auth = auth_config(None, &cli.database_url)?;
+                    auth.anonymous = anonymous.unwrap_or(auth.anonymous);
+                    Trust::fixed(auth)
+                }
+            };
+            if trust.config().issuers.is_empty() {
                 tracing::warn!(
                     "no token issuer is configured: give --auth-config to let partners in"
                 );
             }
-            tracing::info!(?auth, "authentication");
+            tracing::info!(auth = ?trust.config(), "authentication");
             let settings = Settings {
                 database_url: cli.database_url,
                 listen,
                 seed: !no_seed,
-                auth,
+                auth: std::sync::Arc::new(trust),
                 limits,
                 cors_origins,
             };
@@ -330,6 +337,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     "no party with code `{org}` (list them with `{{ parties {{ nodes {{ code name }} }} }}`)"
                 ));
             }
+            let auth = auth_config(cli.auth_config.as_deref(), &cli.database_url)?;
             println!("{}", token::mint(&auth, &org, role, ttl.as_secs())?);
             Ok(())
         }

@@ -16,7 +16,7 @@ use axum::Router;
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 
-use crate::auth::AuthConfig;
+use crate::auth::Trust;
 use crate::graphql::Schemas;
 use std::sync::Arc;
 
@@ -53,7 +53,8 @@ pub struct AppState {
     /// Browser origins allowed to call the API (portals); empty: none.
     pub cors_origins: Vec<String>,
     pub db: DatabaseConnection,
-    pub auth: Arc<AuthConfig>,
+    /// The issuers trusted now, and the tokens verified under them (see `auth::trust`).
+    pub trust: Arc<Trust>,
     /// Permits to execute an operation (`Limits::max_concurrent`).
     pub executing: Arc<tokio::sync::Semaphore>,
     /// The cost budgets of the organisations (also charged for answers from the cache).
@@ -62,8 +63,6 @@ pub struct AppState {
     pub responses: Arc<ResponseCache>,
     /// The callers' organisations and relations, kept between requests until they change.
     pub callers: Arc<crate::auth::cache::CallerCache>,
-    /// Tokens verified lately (see `auth::token::VerifiedTokens`).
-    pub tokens: Arc<crate::auth::token::VerifiedTokens>,
     /// Documents parsed lately (see `documents.rs`).
     pub documents: Arc<Documents>,
 }

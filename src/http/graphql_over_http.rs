@@ -907,7 +907,7 @@ async fn authenticate(
         response
     };
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return match state.auth.anonymous {
+        return match state.trust.config().anonymous {
             AnonymousAccess::Public => Ok(Viewer::anonymous().with_cache(state.callers.clone())),
             AnonymousAccess::Refuse => {
                 let mut response = request_error(
@@ -933,10 +933,7 @@ async fn authenticate(
         })
         .map(str::trim)
         .ok_or_else(|| refuse("send the token as `Authorization: Bearer <token>`"))?;
-    let claims = state
-        .tokens
-        .verify(&state.auth, token)
-        .map_err(|why| refuse(&why))?;
+    let claims = state.trust.verify(token).map_err(|why| refuse(&why))?;
     match Viewer::from_claims(&state.db, &state.callers, claims).await {
         Ok(viewer) => Ok(viewer),
         Err(AppError::Unauthenticated(why)) => Err(refuse(&why)),

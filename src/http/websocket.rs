@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::{AppState, RequestId};
-use crate::auth::{AnonymousAccess, Viewer, token};
+use crate::auth::{AnonymousAccess, Viewer};
 use crate::graphql::Loaders;
 use crate::graphql::batching::Scheduler;
 
@@ -48,12 +48,15 @@ async fn connection_data(state: AppState, payload: Value) -> async_graphql::Resu
         });
     let viewer = match token {
         Some(token) => {
-            let claims = token::verify(&state.auth, &token).map_err(async_graphql::Error::new)?;
+            let claims = state
+                .trust
+                .verify(&token)
+                .map_err(async_graphql::Error::new)?;
             Viewer::from_claims(&state.db, &state.callers, claims)
                 .await
                 .map_err(|e| async_graphql::Error::new(e.message()))?
         }
-        None if state.auth.anonymous == AnonymousAccess::Public => {
+        None if state.trust.config().anonymous == AnonymousAccess::Public => {
             Viewer::anonymous().with_cache(state.callers.clone())
         }
         None => {

@@ -780,3 +780,85 @@ async fn a_new_participation_counts_on_every_instance() {
         }
     }
 }
+
+// An issuer rotates its key: the operator writes the new key into the authentication file
+// and sends SIGHUP. From then on a token of the new key is accepted and one of the old key
+// refused, also one accepted (and kept) before; a file that does not read changes nothing.
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_reads_the_authentication_file_again() {
+    let url = crate::helpers::seeded_database(Backend::Sqlite).await;
+    let dir = crate::helpers::Scratch::new("sighup");
+    let config = dir.join("auth.yaml");
+    let trust = |key: &str| {
+        let yaml = format!(
+            "anonymous: refuse\nissuers:\n  - issuer: {PARTNER_ISSUER}\n    audience: regiograaf\n    org_claim: organisation\n    keys:\n      - {{ {key}: {FIXTURES}/{} }}\n",
+            if key.starts_with("rs") {
+                "rsa-public.pem"
+            } else {
+                "ec-public.pem"
+            }
+        );
+        std::fs::write(&config, yaml).unwrap();
+    };
+    trust("rs256_pem_file");
+    let (mut child, base) = crate::helpers::start_binary(&url, &config).await;
+    let claims = json!({ "iss": PARTNER_ISSUER, "aud": "regiograaf", "organisation": "zilveren-kruis", "role": "viewer", "exp": now() + 600 });
+    let (old, new) = (
+        sign_partner(Algorithm::RS256, &claims),
+        sign_partner(Algorithm::ES256, &claims),
+    );
+    let client = reqwest::Client::new();
+    let status = |token: &str| {
+        client
+            .post(format!("{base}/graphql"))
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .body(json!({ "query": ME }).to_string())
+            .send()
+    };
+    let hangup = || {
+        let sent = std::process::Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    assert_eq!(status(&old).await.unwrap().status(), 200);
+    assert_eq!(status(&new).await.unwrap().status(), 401);
+
+    trust("es256_pem_file");
+    hangup();
+    let mut accepted = false;
+    for _ in 0..50 {
+        if status(&new).await.unwrap().status() == 200 {
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(accepted, "the new key is trusted after SIGHUP");
+    let refused = status(&old).await.unwrap();
+    assert_eq!(
+        refused.status(),
+        401,
+        "the removed key is no longer trusted"
+    );
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(first_code(&body), "UNAUTHENTICATED", "{body}");
+
+    std::fs::write(&config, "issuers: [not a configuration").unwrap();
+    hangup();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        status(&new).await.unwrap().status(),
+        200,
+        "a file that does not read leaves the configuration before it"
+    );
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the service still runs"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -215,7 +215,7 @@ impl TestApp {
             database_url,
             listen: "127.0.0.1:0".parse().unwrap(),
             seed: true,
-            auth,
+            auth: std::sync::Arc::new(regiograaf::auth::Trust::fixed(auth)),
             // Tests send many requests quickly, and deep queries: the rate and complexity
             // limits have their own tests.
             limits: regiograaf::limits::Limits {
@@ -240,7 +240,9 @@ impl TestApp {
             database_url: seeded_database(backend).await,
             listen: "127.0.0.1:0".parse().unwrap(),
             seed: true,
-            auth: regiograaf::auth::AuthConfig::development(),
+            auth: std::sync::Arc::new(regiograaf::auth::Trust::fixed(
+                regiograaf::auth::AuthConfig::development(),
+            )),
             limits,
             cors_origins: Vec::new(),
         };
@@ -338,6 +340,35 @@ macro_rules! on_both {
             }
         }
     };
+}
+
+/// Starts the real binary over `database_url` on a free port; returns the child and its URL.
+pub async fn start_binary(
+    database_url: &str,
+    config: &std::path::Path,
+) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_regiograaf"))
+        .args(["--database-url", database_url, "--auth-config"])
+        .arg(config)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "error")
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
+            return (child, url);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    child.kill().ok();
+    child.wait().ok();
+    panic!("the server did not start");
 }
 
 /// A directory of its own under the system's temp dir, removed with all it holds when

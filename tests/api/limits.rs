@@ -33,7 +33,9 @@ async fn app_with(limits: Limits) -> TestApp {
         database_url: seeded_database(Backend::Sqlite).await,
         listen: "127.0.0.1:0".parse().unwrap(),
         seed: true,
-        auth: regiograaf::auth::AuthConfig::development(),
+        auth: std::sync::Arc::new(regiograaf::auth::Trust::fixed(
+            regiograaf::auth::AuthConfig::development(),
+        )),
         limits,
         cors_origins: vec!["https://portaal.example.nl".into()],
     };

@@ -1,7 +1,7 @@
 //! Partner sync: outcomes per item, idempotent replays, stale reports, all or nothing.
 
 use crate::auth::token;
-use crate::helpers::{Backend, TestApp, first_code, seeded_database};
+use crate::helpers::{Backend, TestApp, first_code, seeded_database, start_binary};
 use crate::on_both;
 use crate::writes::gql;
 use serde_json::{Value, json};
@@ -243,35 +243,6 @@ async fn more_items_than_the_limit_are_refused_whole() {
     assert_eq!(body["errors"][0]["extensions"]["field"], "items");
 }
 
-/// Starts the real binary over `database_url` on a free port; returns the child and its URL.
-async fn start_server(
-    database_url: &str,
-    config: &std::path::Path,
-) -> (std::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_regiograaf"))
-        .args(["--database-url", database_url, "--auth-config"])
-        .arg(config)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", "error")
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
-            return (child, url);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    child.kill().ok();
-    child.wait().ok();
-    panic!("the server did not start");
-}
-
 on_both!(
     a_sync_killed_midway_leaves_all_or_none_of_its_items,
     |backend| async move {
@@ -279,7 +250,7 @@ on_both!(
         let dir = crate::helpers::Scratch::new(&format!("kill-{backend:?}"));
         let config = dir.join("auth.yaml");
         std::fs::write(&config, format!("anonymous: public\nissuers:\n  - issuer: regiograaf-dev\n    audience: regiograaf\n    keys:\n      - {{ hs256_secret: \"{}\" }}\n", regiograaf::auth::config::DEV_SECRET)).unwrap();
-        let (mut child, base) = start_server(&url, &config).await;
+        let (mut child, base) = start_binary(&url, &config).await;
         let agenda = "sa-kennemerland-2021";
         let n = 4_000;
         let items: Vec<Value> = (0..n).map(|i| json!({ "externalRef": format!("k-{i}"), "code": format!("{agenda}/kill-{i}"), "agenda": agenda, "title": format!("Item {i}") })).collect();
@@ -303,7 +274,7 @@ on_both!(
             Ok(r) => format!("answered {}", r.status()),
             Err(_) => "cut off".to_string(),
         };
-        let (mut child, base) = start_server(&url, &config).await;
+        let (mut child, base) = start_binary(&url, &config).await;
         let count = client
         .post(format!("{base}/graphql"))
         .header("content-type", "application/json")
