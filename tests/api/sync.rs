@@ -726,3 +726,76 @@ on_both!(
         );
     }
 );
+
+// A sync locks the rows it reads in id order, as the single writes' batches do, whatever the
+// order of its items: while another transaction holds the lowest of them, the sync waits
+// holding none of the others, so that transaction can still take the highest. (Updating in
+// the items' order, a chunk at a time, the sync held the highest rows while it waited for
+// the lowest, and one of the two was ended as a deadlock.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_takes_its_rows_in_id_order_and_waits_instead_of_deadlocking() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let editor = token("zilveren-kruis", "editor");
+    let (_, _, agenda) = inside_and_outside(&app, "zilveren-kruis").await;
+    // More than one chunk of updates (100).
+    let n = 150;
+    let create: Vec<Value> = (0..n)
+        .map(|i| json!({ "externalRef": format!("lock-{i}"), "code": format!("{agenda}/lock-{i}"), "agenda": agenda, "title": format!("Lock {i}") }))
+        .collect();
+    let body = gql(&app, Some(&editor), SYNC, json!({ "items": create })).await;
+    assert_eq!(body["data"]["syncInitiatives"]["created"], n, "{body}");
+    let mut made: Vec<(i32, String)> = body["data"]["syncInitiatives"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let id = item["initiativeId"].as_str().unwrap();
+            let id = id.trim_start_matches("Initiative:").parse().unwrap();
+            (id, item["externalRef"].as_str().unwrap().to_string())
+        })
+        .collect();
+    made.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
+    let (highest, lowest) = (made[0].0, made[made.len() - 1].0);
+    let update: Vec<Value> = made
+        .iter()
+        .map(|(_, external_ref)| json!({ "externalRef": external_ref, "status": "RUNNING" }))
+        .collect();
+
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let other = db.begin().await.unwrap();
+    let lock = |id: i32| format!("SELECT id FROM initiative WHERE id = {id} FOR UPDATE");
+    other.execute_unprepared(&lock(lowest)).await.unwrap();
+    let syncing = gql(&app, Some(&editor), SYNC, json!({ "items": update }));
+    let meanwhile = async {
+        let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
+                       WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        for _ in 0..200 {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DatabaseBackend::Postgres,
+                    waiting,
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            if row.try_get::<i64>("", "n").unwrap() > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        other
+            .execute_unprepared("SET LOCAL lock_timeout = '3s'")
+            .await
+            .unwrap();
+        let took = other.execute_unprepared(&lock(highest)).await;
+        other.commit().await.ok();
+        took
+    };
+    let (body, took) = tokio::join!(syncing, meanwhile);
+    assert!(
+        took.is_ok(),
+        "the highest row is free while the sync waits for the lowest: {took:?}"
+    );
+    assert_eq!(body["data"]["syncInitiatives"]["updated"], n, "{body}");
+}

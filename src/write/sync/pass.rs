@@ -5,8 +5,9 @@
 //! New initiatives are inserted a few hundred per statement at the end (on PostgreSQL). On
 //! PostgreSQL the updates go out a chunk at a time too (`chunk.rs`): one round trip per item
 //! was most of a sync of status changes, and SQLite, in the same process, synced the same
-//! items twice as fast. An update that finds its row at another version (a single write
-//! landed after the rows were read) is planned again on the row as it is now, alone.
+//! items twice as fast. There the rows are locked as they are read, in id order; on SQLite an
+//! update that finds its row at another version (a single write landed after the rows were
+//! read) is planned again on the row as it is now, alone.
 
 use chrono::{DateTime, Utc};
 use entity::{agenda, initiative, initiative_party, initiative_ref};
@@ -14,7 +15,7 @@ use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
     DatabaseTransaction, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryFilter,
-    QuerySelect, QueryTrait, Statement,
+    QueryOrder, QuerySelect, QueryTrait, Statement, sea_query::LockType,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -144,20 +145,29 @@ impl<'a> Pass<'a> {
                 .await?;
             by_code.extend(found);
         }
-        let wanted: Vec<i32> = by_ref
+        let mut wanted: Vec<i32> = by_ref
             .values()
             .chain(by_code.values())
             .copied()
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
+        // On PostgreSQL the rows are locked as they are read, all in id order: the single
+        // writes' batches lock the rows they share in that order too (write/batches.rs), so
+        // a sync and a batch, or two syncs, wait for each other instead of deadlocking (the
+        // updates alone go out a chunk at a time in the items' order). Nothing can change a
+        // row between its read and its update either. A dry run writes nothing, so it takes
+        // no lock.
+        wanted.sort_unstable();
         let mut rows: HashMap<i32, initiative::Model> = HashMap::new();
         for chunk in wanted.chunks(CHUNK) {
-            for row in initiative::Entity::find()
+            let mut read = initiative::Entity::find()
                 .filter(initiative::Column::Id.is_in(chunk.to_vec()))
-                .all(txn)
-                .await?
-            {
+                .order_by_asc(initiative::Column::Id);
+            if postgres && !options.dry_run {
+                read = read.lock(LockType::NoKeyUpdate);
+            }
+            for row in read.all(txn).await? {
                 rows.insert(row.id, row);
             }
         }
