@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use crate::error::AppError;
 use crate::graphql::filter::resolve_opt;
-use crate::graphql::query::changes::{ChangeEvent, check_cursor, feed_end, read_feed};
-use crate::ids::Kind;
+use crate::graphql::query::changes::{ChangeEvent, check_cursor, feed_end, position, read_feed};
+use crate::ids::{Kind, parse_global_id};
 use crate::notify::Notifier;
 
 /// How long a subscription waits for a wake-up before it looks at the feed anyway.
@@ -29,7 +29,40 @@ struct Watch {
     pending: VecDeque<ChangeEvent>,
     wake: tokio::sync::broadcast::Receiver<()>,
     agendas: Option<HashSet<i32>>,
-    party: Option<i32>,
+    party: Option<PartyWatch>,
+}
+
+/// A subscription narrowed to a party follows the initiatives the party takes part in. Once
+/// an initiative is deleted or hidden its participations no longer tell, so the subscription
+/// keeps the ids it follows: those the party took part in when it started, and those it
+/// joined since. A change that ends the party's part passes once, and then the initiative is
+/// no longer followed.
+struct PartyWatch {
+    party: i32,
+    following: HashSet<i32>,
+    /// Where the feed ended when the subscription started. Deletions before it (a
+    /// subscription started from an older cursor) are of initiatives `following` may no
+    /// longer know of, so all of them pass.
+    start: (i64, i64),
+}
+
+impl PartyWatch {
+    /// Whether `event` is about an initiative the party takes part in (`taking_part`: those
+    /// of the page's upserts it takes part in now), following it from then on.
+    fn keeps(&mut self, event: &ChangeEvent, taking_part: &HashSet<i32>) -> bool {
+        if let Some(initiative) = &event.initiative {
+            let id = initiative.0.id;
+            return if taking_part.contains(&id) {
+                self.following.insert(id);
+                true
+            } else {
+                self.following.remove(&id)
+            };
+        }
+        let id = parse_global_id("recordId", &event.record_id).map(|(_, id)| id);
+        let followed = id.is_ok_and(|id| self.following.remove(&id));
+        followed || position(&event.cursor).is_ok_and(|at| at <= self.start)
+    }
 }
 
 /// Changes pushed as they are committed, over WebSocket at `/graphql/ws`
@@ -38,8 +71,9 @@ struct Watch {
 impl SubscriptionRoot {
     /// Changes of initiatives the caller can see, as they are committed: UPSERT with the
     /// initiative as it is now, DELETE, or HIDDEN when it left the caller's sight. Narrow
-    /// them to a region, an agenda or a party; give `after` (a feed cursor) to start from
-    /// there instead of from now.
+    /// them to a region, an agenda or a party (its initiatives, the change that ends its
+    /// part in one included); give `after` (a feed cursor) to start from there instead of
+    /// from now.
     async fn initiative_changes<'a>(
         &self,
         ctx: &'a Context<'a>,
@@ -92,13 +126,24 @@ impl SubscriptionRoot {
             ),
         };
         let wake = notifier.subscribe();
+        let end = feed_end(db).await?;
         // From now: the end of the feed.
         let cursor = match after {
             Some(after) => {
                 check_cursor(&after)?;
                 after
             }
-            None => feed_end(db).await?,
+            None => end.clone(),
+        };
+        // Read after the end of the feed, so that a participation begun in between comes
+        // in both.
+        let party = match party {
+            None => None,
+            Some(party) => Some(PartyWatch {
+                party,
+                following: taking_part(db, party, None).await?,
+                start: position(&end)?,
+            }),
         };
         let watch = Watch {
             cursor,
@@ -126,36 +171,47 @@ impl SubscriptionRoot {
                         Ok(page) => page,
                         Err(err) => return Some((Err(err.into()), watch)),
                     };
-                    watch.cursor = page.end_cursor;
                     let mut events: Vec<ChangeEvent> = page.events;
                     if let Some(agendas) = &watch.agendas {
                         events.retain(|e| e.agenda_id.is_some_and(|a| agendas.contains(&a)));
                     }
-                    if let Some(party) = watch.party {
+                    if let Some(party) = &mut watch.party {
                         let ids: Vec<i32> = events
                             .iter()
                             .filter_map(|e| e.initiative.as_ref().map(|i| i.0.id))
                             .collect();
-                        let taking_part: HashSet<i32> = initiative_party::Entity::find()
-                            .select_only()
-                            .column(initiative_party::Column::InitiativeId)
-                            .filter(initiative_party::Column::PartyId.eq(party))
-                            .filter(initiative_party::Column::InitiativeId.is_in(ids))
-                            .into_tuple::<i32>()
-                            .all(db)
-                            .await
-                            .unwrap_or_default()
-                            .into_iter()
-                            .collect();
-                        events.retain(|e| {
-                            e.initiative
-                                .as_ref()
-                                .is_none_or(|i| taking_part.contains(&i.0.id))
-                        });
+                        // On an error the cursor stays: the same page is read again.
+                        let now = match taking_part(db, party.party, Some(ids)).await {
+                            Ok(now) => now,
+                            Err(err) => return Some((Err(err.into()), watch)),
+                        };
+                        events.retain(|e| party.keeps(e, &now));
                     }
+                    watch.cursor = page.end_cursor;
                     watch.pending.extend(events);
                 }
             },
         ))
     }
+}
+
+/// The initiatives `party` takes part in now, of `among` when given.
+async fn taking_part(
+    db: &DatabaseConnection,
+    party: i32,
+    among: Option<Vec<i32>>,
+) -> Result<HashSet<i32>, AppError> {
+    let mut find = initiative_party::Entity::find()
+        .select_only()
+        .column(initiative_party::Column::InitiativeId)
+        .filter(initiative_party::Column::PartyId.eq(party));
+    if let Some(among) = among {
+        find = find.filter(initiative_party::Column::InitiativeId.is_in(among));
+    }
+    Ok(find
+        .into_tuple::<i32>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }

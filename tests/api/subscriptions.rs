@@ -205,3 +205,81 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    a_party_narrowed_subscription_hears_of_its_initiatives_only,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let admin = token("zilveren-kruis", "admin");
+        let data = app
+            .data_with(
+                Some(&admin),
+                "{ initiatives(first: 500) { nodes { id code parties { party { code } role } } } }",
+            )
+            .await;
+        let nodes = data["initiatives"]["nodes"].as_array().unwrap().clone();
+        let role_of = |node: &Value| {
+            node["parties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["party"]["code"] == "zilveren-kruis")
+                .map(|p| p["role"].as_str().unwrap().to_string())
+        };
+        let mine: Vec<&Value> = nodes.iter().filter(|n| role_of(n).is_some()).collect();
+        let outside = nodes.iter().find(|n| role_of(n).is_none()).unwrap();
+        let (inside, left) = (mine[0], mine[1]);
+        let mut socket = subscribe(&app, Some(&admin), CHANGES).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+
+        let write = |query: String| {
+            let (app, admin) = (&app, &admin);
+            async move {
+                let body = gql(app, Some(admin), &query, json!({})).await;
+                assert!(body.get("errors").is_none(), "{body}");
+            }
+        };
+        let delete = |node: &Value| {
+            format!(
+                "mutation {{ deleteInitiative(id: \"{}\") }}",
+                node["id"].as_str().unwrap()
+            )
+        };
+        write(delete(outside)).await;
+        write(format!(
+            "mutation {{ removeInitiativeParty(initiative: \"{}\", party: \"zilveren-kruis\", role: {}) {{ code }} }}",
+            left["code"].as_str().unwrap(),
+            role_of(left).unwrap()
+        ))
+        .await;
+        write(format!(
+            "mutation {{ setInitiativeStatus(id: \"{}\", status: STOPPED) {{ code }} }}",
+            left["code"].as_str().unwrap()
+        ))
+        .await;
+        write(delete(inside)).await;
+
+        let mut heard = Vec::new();
+        while let Some(message) = next_json(&mut socket, Duration::from_secs(10)).await {
+            assert_ne!(message["type"], "error", "{message}");
+            let event = &message["payload"]["data"]["initiativeChanges"];
+            heard.push((
+                event["operation"].as_str().unwrap_or_default().to_string(),
+                event["recordId"].as_str().unwrap_or_default().to_string(),
+            ));
+            if event["operation"] == "DELETE" {
+                break;
+            }
+        }
+        let id = |node: &Value| node["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            heard,
+            vec![
+                ("UPSERT".to_string(), id(left)),
+                ("DELETE".to_string(), id(inside)),
+            ],
+            "the change that ended the party's part passes, then nothing more of that \
+             initiative; no deletion of an initiative the party is not in"
+        );
+    }
+);

@@ -102,6 +102,11 @@ pub fn check_cursor(raw: &str) -> AppResult<()> {
     decode(raw).map(|_| ())
 }
 
+/// Where in the feed the cursor `raw` points: cursors compare in the feed's order.
+pub fn position(raw: &str) -> AppResult<(i64, i64)> {
+    decode(raw)
+}
+
 fn page_size(first: Option<i32>, default: i32) -> AppResult<u64> {
     match first {
         None => Ok(default as u64),
