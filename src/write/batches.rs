@@ -191,6 +191,26 @@ async fn changed(held: &Held, writes: &[&GuardedCtes]) -> AppResult<HashSet<usiz
 /// next use (see db.rs): the server or a firewall may have dropped it meanwhile.
 const IDLE: Duration = Duration::from_secs(1);
 
+/// A connection kept this long since it came from the pool goes back to it even when busy,
+/// so that the pool's own rules reach it: the pool closes one past its maximum lifetime
+/// (30 minutes) as it comes back, which a connection kept under steady load never would.
+const KEPT_AT_MOST: Duration = Duration::from_secs(60);
+
+/// A kept connection: when it came from the pool, and since when it waits for a batch.
+struct Kept {
+    connection: PoolConnection<Postgres>,
+    taken: Instant,
+    idle_since: Instant,
+}
+
+impl Kept {
+    /// Whether it may run the next batch without going back to the pool first.
+    fn fresh(&self) -> bool {
+        let idle = self.idle_since.elapsed();
+        idle < IDLE && self.taken.elapsed() < KEPT_AT_MOST && !crate::db::idle_since_lost(idle)
+    }
+}
+
 /// The connections the batches run on, kept from one batch to the next on PostgreSQL.
 ///
 /// sqlx tests a connection with a round trip to the server each time it goes back to the
@@ -201,7 +221,7 @@ struct Held {
     db: DatabaseConnection,
     statements: StatementCounter,
     /// At most one per batch in flight: a batch takes one and puts it back after.
-    idle: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    idle: Mutex<Vec<Kept>>,
 }
 
 impl Held {
@@ -220,20 +240,18 @@ impl Held {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let mut connection = match kept {
-            Some((connection, since))
-                if since.elapsed() < IDLE && !crate::db::idle_since_lost(since.elapsed()) =>
-            {
-                connection
-            }
-            // One kept too long, or since before the server ended a connection, goes back to
-            // the pool as it is dropped here: the pool tests it.
-            _ => self
-                .db
-                .get_postgres_connection_pool()
-                .acquire()
-                .await
-                .map_err(acquire_error)?,
+        let (mut connection, taken) = match kept {
+            Some(kept) if kept.fresh() => (kept.connection, kept.taken),
+            // One that is not goes back to the pool as it is dropped here: the pool tests it,
+            // or closes it when it has lived long enough.
+            _ => (
+                self.db
+                    .get_postgres_connection_pool()
+                    .acquire()
+                    .await
+                    .map_err(acquire_error)?,
+                Instant::now(),
+            ),
         };
         self.statements.count();
         let values = statement.values.unwrap_or(Values(Vec::new()));
@@ -244,7 +262,11 @@ impl Held {
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push((connection, Instant::now()));
+            .push(Kept {
+                connection,
+                taken,
+                idle_since: Instant::now(),
+            });
         Ok(rows.into_iter().map(QueryResult::from).collect())
     }
 }
