@@ -316,3 +316,26 @@ pub async fn visible_initiative_ids(ctx: &Context<'_>) -> AppResult<SelectStatem
         .filter(condition)
         .into_query())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FIELDS;
+
+    /// A withheld field is null (and http/shape.rs counts on it): each guarded field must be
+    /// nullable in the schema.
+    #[test]
+    fn every_guarded_field_is_nullable() {
+        let sdl = include_str!("../schema.graphql");
+        for rule in FIELDS {
+            let start = sdl
+                .find(&format!("\ntype {} ", rule.type_name))
+                .expect("the type is in the schema");
+            let block = &sdl[start..start + sdl[start..].find("\n}").unwrap()];
+            let line = block
+                .lines()
+                .find(|line| line.trim_start().starts_with(&format!("{}:", rule.field)))
+                .expect("the field is in its type");
+            assert!(!line.trim_end().ends_with('!'), "{line}");
+        }
+    }
+}

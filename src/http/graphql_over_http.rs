@@ -569,6 +569,13 @@ async fn execute(
     if !request_failed && !passed_before {
         (state.documents).passed(&query_text, params.operation_name.as_deref());
     }
+    let mut body = Map::new();
+    let data = (!request_failed).then(|| {
+        let failed: Vec<&[async_graphql::PathSegment]> =
+            response.errors.iter().map(|e| e.path.as_slice()).collect();
+        let operation = params.operation_name.as_deref();
+        super::shape::shape_data(response.data, &document, operation, &failed)
+    });
     let errors: Vec<Value> = response
         .errors
         .into_iter()
@@ -586,10 +593,6 @@ async fn execute(
             errors = codes.len(),
             "graphql request"
         )
-    });
-    let mut body = Map::new();
-    let data = (!request_failed).then(|| {
-        super::shape::shape_data(response.data, &document, params.operation_name.as_deref())
     });
     if !errors.is_empty() {
         body.insert("errors".into(), Value::Array(errors));

@@ -221,3 +221,29 @@ on_both!(
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{order:?} in {text}");
     }
 );
+
+// An object all of whose requested fields are withheld is still there, its fields null: not
+// null itself, which would say that the initiative does not exist. Also in a list, and under
+// an alias.
+on_both!(
+    an_object_whose_only_field_is_withheld_is_not_null,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let query = "{ initiative(ref: \"regioplan-kennemerland-2023/netwerk-dashboard\") { budgetEur } \
+                     missing: initiative(ref: \"regioplan-kennemerland-2023/no-such-thing\") { budgetEur } \
+                     initiatives(first: 2) { nodes { money: budgetEur } } }";
+        let (_, body) = app.send(None, query, json!({})).await;
+        assert_eq!(first_code(&body), "FORBIDDEN", "{body}");
+        assert_eq!(
+            body["data"]["initiative"],
+            json!({ "budgetEur": null }),
+            "{body}"
+        );
+        assert!(body["data"]["missing"].is_null(), "{body}");
+        assert_eq!(
+            body["data"]["initiatives"]["nodes"],
+            json!([{ "money": null }, { "money": null }]),
+            "{body}"
+        );
+    }
+);
