@@ -1,7 +1,7 @@
 //! Writes: every change goes through here, inside one transaction with its audit entry, its
 //! change-feed event and (for status and progress) its history row. A change of one
-//! initiative's fields is one statement on PostgreSQL instead (atomic all the same; see
-//! `Journal::flush_guarded`).
+//! initiative's fields is one statement on PostgreSQL instead, shared with the changes other
+//! requests make at the same moment (atomic all the same; see `guarded.rs`).
 //!
 //! The rules for writing are the policy's rules for reading plus a role: an organisation
 //! edits what it takes part in with an `editor` role; it may only write a guarded field it may
@@ -9,6 +9,7 @@
 //! caller's reach.
 
 pub mod batches;
+pub mod guarded;
 pub mod initiatives;
 pub mod journal;
 pub mod pipeline;

@@ -1,12 +1,12 @@
 //! The write path's cross-request batches (see coalesce.rs): the reads of the initiatives
-//! that mutations are about to change, and, on PostgreSQL, the guarded single writes
-//! (`Journal::guarded_ctes`), many in one statement.
+//! that mutations are about to change, and, on PostgreSQL, the guarded single writes with
+//! their journals, many in one statement (`guarded::batch`).
 //!
 //! Each write in a batch keeps its own guard: it lands only if its row is still at the
 //! version it was planned on, and each caller learns whether its own write landed. A write
 //! never shares a statement with another write of the same row (PostgreSQL changes a row at
-//! most once per statement): the second goes in a next statement of the same batch. When a
-//! statement of several writes fails, each write is tried again alone, so one bad write
+//! most once per statement): the second goes in a next statement of the same batch, as does a write of other columns than the
+//! statement's. When a statement of several writes fails, each write is tried again alone, so one bad write
 //! fails alone.
 
 use std::collections::{HashMap, HashSet};
@@ -15,15 +15,17 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use entity::initiative;
-use sea_orm::sea_query::{UpdateStatement, Values};
+use sea_orm::sea_query::Values;
 use sea_orm::sqlx::{self, AssertSqlSafe, Postgres, pool::PoolConnection};
 use sea_orm::{
     ColumnTrait, ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, QueryFilter, QueryResult, QueryTrait, RuntimeErr, Statement,
+    EntityTrait, FromQueryResult, IdenStatic, QueryFilter, QueryResult, QueryTrait, RuntimeErr,
+    Statement,
 };
 use sea_query_sqlx::SqlxValues;
 
-use super::journal::{GuardedCtes, Journal, guarded_statement};
+use super::guarded::{self, JournalRows, Row};
+use super::journal::Journal;
 use crate::coalesce::{Batching, Coalescer};
 use crate::db::StatementCounter;
 use crate::error::{AppError, AppResult};
@@ -46,12 +48,11 @@ const WRITES: Batching = Batching {
     in_flight: 2,
 };
 
-/// A change of one row guarded by its version (see `Journal::flush_guarded`), with its
-/// journal.
+/// A change of one row guarded by its version (see write/guarded.rs), with its journal.
 pub struct GuardedWrite {
-    /// The id of the row the guard changes.
-    pub row: i32,
-    pub guard: UpdateStatement,
+    /// The columns the change sets, in the order of `row.values`.
+    pub columns: Vec<initiative::Column>,
+    pub row: Row,
     pub journal: Journal,
     pub at: DateTime<Utc>,
 }
@@ -97,7 +98,7 @@ impl Batches {
         if !self.held.postgres() || !write.journal.fits_guarded_statement() {
             return write
                 .journal
-                .flush_guarded(&self.held.db, write.guard, write.at)
+                .flush_guarded(&self.held.db, write.row.single(&write.columns), write.at)
                 .await;
         }
         let writes = self.writes.get_or_init(|| {
@@ -134,37 +135,40 @@ async fn read_initiatives(
     }
 }
 
-/// The guarded writes of a batch in as few statements as their rows allow (see the module
-/// doc); whether each changed its row.
+/// The guarded writes of a batch in as few statements as their rows and columns allow (see
+/// the module doc); whether each changed its row.
 async fn write_guarded(held: Arc<Held>, batch: Vec<GuardedWrite>) -> Vec<AppResult<bool>> {
     let mut outcome: Vec<Option<AppResult<bool>>> = (0..batch.len()).map(|_| None).collect();
-    let mut pending: Vec<(i32, usize, GuardedCtes)> = batch
+    let mut pending: Vec<(usize, Prepared)> = batch
         .into_iter()
-        .enumerate()
-        .map(|(place, write)| {
-            let ctes = write.journal.guarded_ctes(write.guard, write.at);
-            (write.row, place, ctes)
+        .map(|write| Prepared {
+            journal: write.journal.guarded_rows(write.at),
+            columns: write.columns,
+            row: write.row,
         })
+        .enumerate()
         .collect();
     while !pending.is_empty() {
+        let columns = pending[0].1.columns.clone();
         let mut rows = HashSet::new();
-        let (mut now, later): (Vec<_>, Vec<_>) =
-            pending.into_iter().partition(|(row, ..)| rows.insert(*row));
+        let (mut now, later): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|(_, write)| same(&write.columns, &columns) && rows.insert(write.row.id));
         pending = later;
         // Rows in id order: two statements at once (or a statement and a sync) lock the rows
         // they share in the same order and wait for each other instead of deadlocking.
-        now.sort_by_key(|(row, ..)| *row);
-        let writes: Vec<&GuardedCtes> = now.iter().map(|(.., ctes)| ctes).collect();
-        match changed(&held, &writes).await {
+        now.sort_by_key(|(_, write)| write.row.id);
+        let writes: Vec<&Prepared> = now.iter().map(|(_, write)| write).collect();
+        match changed(&held, &columns, &writes).await {
             Ok(changed) => {
-                for (position, (_, place, _)) in now.iter().enumerate() {
-                    outcome[*place] = Some(Ok(changed.contains(&position)));
+                for (place, write) in &now {
+                    outcome[*place] = Some(Ok(changed.contains(&write.row.id)));
                 }
             }
-            Err(err) if now.len() == 1 => outcome[now[0].1] = Some(Err(err)),
+            Err(err) if now.len() == 1 => outcome[now[0].0] = Some(Err(err)),
             Err(_) => {
-                for (_, place, write) in &now {
-                    let alone = changed(&held, &[write]).await;
+                for (place, write) in &now {
+                    let alone = changed(&held, &columns, &[write]).await;
                     outcome[*place] = Some(alone.map(|changed| !changed.is_empty()));
                 }
             }
@@ -176,15 +180,32 @@ async fn write_guarded(held: Arc<Held>, batch: Vec<GuardedWrite>) -> Vec<AppResu
         .collect()
 }
 
-/// Runs `writes` as one statement: the positions in `writes` of those that changed their row.
-async fn changed(held: &Held, writes: &[&GuardedCtes]) -> AppResult<HashSet<usize>> {
-    let rows = held.rows(guarded_statement(writes)?).await?;
-    let mut positions = HashSet::new();
-    for row in rows {
-        let position: i32 = row.try_get("", "place")?;
-        positions.insert(position as usize);
-    }
-    Ok(positions)
+/// Whether two writes set the same columns in the same order.
+fn same(one: &[initiative::Column], other: &[initiative::Column]) -> bool {
+    one.len() == other.len() && one.iter().zip(other).all(|(a, b)| a.as_str() == b.as_str())
+}
+
+/// A guarded write with its journal as rows to insert.
+struct Prepared {
+    columns: Vec<initiative::Column>,
+    row: Row,
+    journal: JournalRows,
+}
+
+/// Runs `writes` (all setting `columns`) as one statement: the ids of the rows it changed.
+async fn changed(
+    held: &Held,
+    columns: &[initiative::Column],
+    writes: &[&Prepared],
+) -> AppResult<HashSet<i32>> {
+    let writes: Vec<(&Row, &JournalRows)> = writes
+        .iter()
+        .map(|write| (&write.row, &write.journal))
+        .collect();
+    let rows = held.rows(guarded::batch(columns, &writes)?).await?;
+    rows.iter()
+        .map(|row| Ok(row.try_get::<i32>("", "id")?))
+        .collect()
 }
 
 /// A connection kept idle longer than this goes back to the pool, which tests it before its

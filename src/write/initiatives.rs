@@ -7,11 +7,12 @@ use entity::{
 use sea_orm::sea_query::{Expr, ExprTrait, UpdateStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryTrait,
+    QueryFilter,
 };
 use serde_json::{Map, Value, json};
 
 use super::batches::{Batches, GuardedWrite};
+use super::guarded::Row;
 use super::journal::{Entry, Journal, whole_record};
 use super::{Actor, conflict, records, require_role};
 use crate::auth::viewer::Relations;
@@ -414,6 +415,18 @@ impl Planned {
         set
     }
 
+    /// The change as a guarded row: the columns it sets and the row's new values, to be made
+    /// only while the row is still at the version read (see write/guarded.rs).
+    pub fn guarded_row(&self) -> (Vec<initiative::Column>, Row) {
+        let (columns, values) = self.assignments().into_iter().unzip();
+        let row = Row {
+            id: self.before.id,
+            version_read: self.before.version,
+            values,
+        };
+        (columns, row)
+    }
+
     /// The UPDATE that makes the change, only if the row is still at the version read (the
     /// row as it is built here, rather than read back: one statement less per item of a
     /// sync); `None` when nothing changes.
@@ -421,16 +434,8 @@ impl Planned {
         if self.changes.is_empty() {
             return None;
         }
-        let mut update = initiative::Entity::update_many();
-        for (column, value) in self.assignments() {
-            update = update.col_expr(column, Expr::val(value));
-        }
-        Some(
-            update
-                .filter(initiative::Column::Id.eq(self.before.id))
-                .filter(initiative::Column::Version.eq(self.before.version))
-                .into_query(),
-        )
+        let (columns, row) = self.guarded_row();
+        Some(row.single(&columns))
     }
 
     /// Makes the change within `txn` and records it in `journal` (the items of a sync share
@@ -506,17 +511,17 @@ pub async fn write_planned(
     actor: &Actor,
     planned: Planned,
 ) -> AppResult<Option<Applied>> {
-    let Some(guard) = planned.update() else {
+    if !planned.changes_something() {
         return Ok(Some(Applied::Unchanged(planned.before)));
-    };
-    let row = planned.before.id;
+    }
+    let (columns, row) = planned.guarded_row();
     let at = planned.now;
     let mut journal = Journal::default();
     let applied = planned.record(&mut journal, actor);
     let wrote = batches
         .write(GuardedWrite {
+            columns,
             row,
-            guard,
             journal,
             at,
         })

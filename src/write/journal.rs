@@ -9,19 +9,20 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, EntityName, EntityTrait, Iterable, Statement,
+    DatabaseConnection, EntityName, EntityTrait, IdenStatic, Iterable, Statement,
 };
 use serde_json::{Map, Value};
 
 use super::Actor;
+use super::guarded::{JournalRow, JournalRows};
 use super::pipeline::chunks;
 use crate::error::{AppError, AppResult};
 
 /// Rows per multi-row insert: well under the parameter limits of SQLite and PostgreSQL.
 const CHUNK: usize = 500;
 
-/// Journal rows a guarded write inserts in its one statement (one statement per row);
-/// past it, it takes a transaction.
+/// Journal rows a guarded write may bring into a batch's one statement (see
+/// `guarded::batch`); past it, it takes a transaction of its own.
 const GUARDED_ROWS: usize = 16;
 
 /// What one write changed: the fields with their values before and after.
@@ -175,7 +176,7 @@ impl Journal {
     }
 
     /// Whether the journal fits one guarded statement on PostgreSQL (any single write; see
-    /// [`Journal::guarded_ctes`]).
+    /// `guarded::batch`).
     pub fn fits_guarded_statement(&self) -> bool {
         self.audits.len() + self.history.len() + self.events.len() <= GUARDED_ROWS
     }
@@ -201,12 +202,9 @@ impl Journal {
         Ok(true)
     }
 
-    /// The guarded write `guard` with this journal, to go into one PostgreSQL statement
-    /// (see [`guarded_statement`]): the UPDATE, returning a row when it changed one, and each
-    /// journal row as an insert from that result, so the journal exists exactly when the
-    /// write changed a row.
-    pub fn guarded_ctes(self, mut guard: UpdateStatement, at: DateTime<Utc>) -> GuardedCtes {
-        guard.returning(Query::returning().expr(Expr::val(1)));
+    /// The journal of a guarded write, to go into one PostgreSQL statement with it (see
+    /// `guarded::batch`), which inserts it exactly when the write changed its row.
+    pub fn guarded_rows(self, at: DateTime<Utc>) -> JournalRows {
         let mut rows = Vec::new();
         for audit in self.audits {
             rows.push(journal_row(audit));
@@ -215,10 +213,13 @@ impl Journal {
             rows.push(journal_row(change));
         }
         for event in &self.events {
-            rows.push((events_into(), event_row(event, at, true).to_vec()));
+            rows.push(JournalRow {
+                table: "change_event",
+                columns: EVENT_COLUMNS.to_vec(),
+                values: event_row(event, at, true).to_vec(),
+            });
         }
-        GuardedCtes {
-            guard,
+        JournalRows {
             rows,
             relations: self.relations,
         }
@@ -257,64 +258,9 @@ impl Journal {
     }
 }
 
-/// A guarded write and its journal, to become common table expressions of one PostgreSQL
-/// statement (see [`Journal::guarded_ctes`]).
-pub struct GuardedCtes {
-    /// The guarding UPDATE, returning a row when it changed one.
-    guard: UpdateStatement,
-    /// Each journal row: the insert (table and columns) and its values.
-    rows: Vec<(InsertStatement, Vec<Expr>)>,
-    relations: bool,
-}
-
-/// One statement making every guarded write of `batch`, without a transaction around it:
-/// a status change takes one round trip instead of four (BEGIN, UPDATE, journal, COMMIT), and
-/// a batch of them takes one in all (see coalesce.rs). It returns a row (`place`, the write's
-/// position in `batch`) for each write that changed its row. The writes must be of distinct
-/// rows: PostgreSQL changes a row at most once per statement.
-///
-/// The text depends only on the shape of the batch (how many writes, of which columns and
-/// tables), never on which request came first: PostgreSQL and the driver keep a prepared
-/// statement and its plan per text, and when the names followed the requests' order two
-/// thousand texts came and went, each parsed and planned again.
-pub fn guarded_statement(batch: &[&GuardedCtes]) -> AppResult<Statement> {
-    let mut ctes = Vec::new();
-    let mut values = Vec::new();
-    let mut push = |name: String, (sql, Values(more)): (String, Values)| {
-        ctes.push(format!(
-            "{name} AS ({})",
-            shift_placeholders(&sql, values.len())
-        ));
-        values.extend(more);
-    };
-    for (position, write) in batch.iter().enumerate() {
-        let guard = format!("g{position}");
-        push(guard.clone(), write.guard.build(PostgresQueryBuilder));
-        for (n, (insert, row)) in write.rows.iter().enumerate() {
-            let insert = guarded_insert(insert.clone(), row.clone(), &guard)?;
-            push(format!("{guard}_{n}"), insert.build(PostgresQueryBuilder));
-        }
-    }
-    let changed: Vec<String> = (0..batch.len())
-        .map(|position| format!("SELECT {position} AS place FROM g{position}"))
-        .collect();
-    let relations = batch.iter().any(|write| write.relations);
-    let sql = format!(
-        "WITH {} SELECT place, {} FROM ({}) AS changed",
-        ctes.join(", "),
-        notifications(relations),
-        changed.join(" UNION ALL ")
-    );
-    Ok(Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        sql,
-        values,
-    ))
-}
-
 /// The `pg_notify` calls that wake every instance listening (see notify.rs); PostgreSQL
 /// sends each once per transaction however many rows call it.
-fn notifications(relations: bool) -> String {
+pub(super) fn notifications(relations: bool) -> String {
     let mut notify = format!("pg_notify('{}', '')", crate::notify::CHANNEL);
     if relations {
         notify.push_str(&format!(
@@ -325,14 +271,14 @@ fn notifications(relations: bool) -> String {
     notify
 }
 
-/// The insert of `row` (its table and set columns) and its values.
-fn journal_row<A: ActiveModelTrait>(row: A) -> (InsertStatement, Vec<Expr>) {
+/// `row` as a journal row of a guarded write: its table, set columns and values.
+fn journal_row<A: ActiveModelTrait>(row: A) -> JournalRow {
     let (columns, values) = row_values(row, true);
-    let mut insert = Query::insert();
-    insert
-        .into_table(A::Entity::default().table_ref())
-        .columns(columns);
-    (insert, values)
+    JournalRow {
+        table: A::Entity::default().table_name(),
+        columns: columns.iter().map(|column| column.as_str()).collect(),
+        values,
+    }
 }
 
 /// One insert of `rows`, all of one table and all setting the same columns (each kind of
@@ -387,21 +333,6 @@ fn value_expr(column: impl ColumnTrait, value: sea_orm::Value, postgres: bool) -
     }
 }
 
-/// `insert` of `values` as one row selected from the result of the guarding write `guard`.
-fn guarded_insert(
-    mut insert: InsertStatement,
-    values: Vec<Expr>,
-    guard: &str,
-) -> AppResult<InsertStatement> {
-    let mut select = Query::select();
-    select.exprs(values).from(guard.to_string());
-    if let Err(err) = insert.select_from(select) {
-        tracing::error!(%err, "a journal row does not fit its table");
-        return Err(AppError::Internal);
-    }
-    Ok(insert)
-}
-
 /// A change-feed row: entity, record, operation, agenda.
 type Event = (&'static str, i32, &'static str, Option<i32>);
 
@@ -418,16 +349,19 @@ fn events_insert(events: &[Event], at: DateTime<Utc>, postgres: bool) -> InsertS
 /// An insert into the change feed, without its rows.
 fn events_into() -> InsertStatement {
     let mut insert = Query::insert();
-    insert.into_table("change_event").columns([
-        "txid",
-        "at",
-        "entity",
-        "record_id",
-        "operation",
-        "agenda_id",
-    ]);
+    insert.into_table("change_event").columns(EVENT_COLUMNS);
     insert
 }
+
+/// The columns of a change-feed row.
+const EVENT_COLUMNS: [&str; 6] = [
+    "txid",
+    "at",
+    "entity",
+    "record_id",
+    "operation",
+    "agenda_id",
+];
 
 /// The values of one change-feed row, in the columns of [`events_into`].
 fn event_row(event: &Event, at: DateTime<Utc>, postgres: bool) -> [Expr; 6] {
@@ -450,7 +384,7 @@ fn event_row(event: &Event, at: DateTime<Utc>, postgres: bool) -> [Expr; 6] {
 /// `sql` with every PostgreSQL placeholder `$n` made `$(n + by)`, to put several built
 /// statements into one. sea-query writes every value as a placeholder, so a `$` followed by
 /// digits is never part of a literal.
-fn shift_placeholders(sql: &str, by: usize) -> String {
+pub(super) fn shift_placeholders(sql: &str, by: usize) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {

@@ -7,7 +7,6 @@
 //! leaves all or none of its items. A replayed idempotency key returns the stored result and
 //! applies nothing; a report older (`asOf`) than the stored one never overwrites it.
 
-mod chunk;
 mod pass;
 
 use chrono::{DateTime, Utc};

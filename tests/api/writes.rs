@@ -508,10 +508,11 @@ on_both!(
 on_both!(
     a_guarded_write_that_finds_its_row_changed_writes_nothing_of_its_journal,
     |backend| async move {
+        use entity::initiative;
         use regiograaf::write::Actor;
         use regiograaf::write::batches::{Batches, GuardedWrite};
+        use regiograaf::write::guarded::Row;
         use regiograaf::write::journal::{Entry, Journal};
-        use sea_orm::sea_query::{Expr, ExprTrait, Query};
         use sea_orm::{ConnectionTrait, Database, Statement};
 
         let url = seeded_database(backend).await;
@@ -537,13 +538,10 @@ on_both!(
                 count("status_change").await,
             )
         };
-        let guard = |version: i32| {
-            Query::update()
-                .table("initiative")
-                .value("title", "Nieuwe titel")
-                .and_where(Expr::col("id").eq(1))
-                .and_where(Expr::col("version").eq(version))
-                .to_owned()
+        let guarded = |version: i32| Row {
+            id: 1,
+            version_read: version,
+            values: vec!["Nieuwe titel".into()],
         };
         let journal = || {
             let mut journal = Journal::default();
@@ -579,8 +577,8 @@ on_both!(
         let write = |version: i32| {
             let (journal, at) = journal();
             batches.write(GuardedWrite {
-                row: 1,
-                guard: guard(version),
+                columns: vec![initiative::Column::Title],
+                row: guarded(version),
                 journal,
                 at,
             })
@@ -610,10 +608,11 @@ on_both!(
 on_both!(
     single_writes_made_at_once_share_statements_and_each_keeps_its_journal,
     |backend| async move {
+        use entity::initiative;
         use regiograaf::write::Actor;
         use regiograaf::write::batches::{Batches, GuardedWrite};
+        use regiograaf::write::guarded::Row;
         use regiograaf::write::journal::{Entry, Journal};
-        use sea_orm::sea_query::{Expr, ExprTrait, Query};
         use sea_orm::{ConnectionTrait, Statement};
 
         let url = seeded_database(backend).await;
@@ -632,17 +631,20 @@ on_both!(
         };
         // Eight changes of initiatives 1..=4, two of each: the second of a row goes in a
         // later statement (PostgreSQL changes a row once per statement) and, planned on the
-        // same version, finds the row changed and writes nothing.
+        // same version, finds the row changed and writes nothing. Two more, of initiatives 5
+        // and 6, change other columns and go in a statement of their own.
         let batches = Batches::new(db.conn.clone(), db.statements.clone());
-        let writes = (0..8).map(|n| {
-            let row = n % 4 + 1;
-            let guard = Query::update()
-                .table("initiative")
-                .value("title", format!("Titel {n}"))
-                .value("version", 2)
-                .and_where(Expr::col("id").eq(row))
-                .and_where(Expr::col("version").eq(1))
-                .to_owned();
+        let writes = (0..10).map(|n| {
+            let (columns, row) = if n < 8 {
+                let row = n % 4 + 1;
+                let columns = vec![initiative::Column::Title, initiative::Column::Version];
+                let values = vec![format!("Titel {n}").into(), 2.into()];
+                (columns, (row, values))
+            } else {
+                let row = n - 3;
+                (vec![initiative::Column::Version], (row, vec![2.into()]))
+            };
+            let (row, values) = row;
             let actor = Actor {
                 request_id: Some(format!("batch-{n}")),
                 ..Default::default()
@@ -662,8 +664,12 @@ on_both!(
                 },
             );
             batches.write(GuardedWrite {
-                row,
-                guard,
+                columns,
+                row: Row {
+                    id: row,
+                    version_read: 1,
+                    values,
+                },
                 journal,
                 at,
             })
@@ -675,12 +681,13 @@ on_both!(
             .map(Result::unwrap)
             .collect();
         let statements = db.statements.get() - before;
-        eprintln!("statements ({backend:?}): {statements} for 8 guarded writes");
+        eprintln!("statements ({backend:?}): {statements} for 10 guarded writes");
         assert_eq!(
             audits().await,
-            4,
+            6,
             "a journal for each write that landed, no other"
         );
+        assert!(wrote[8] && wrote[9], "{wrote:?}");
         let titles = conn
             .query_all_raw(Statement::from_string(
                 conn.get_database_backend(),
@@ -700,10 +707,10 @@ on_both!(
             assert_eq!(title, format!("Titel {}", landed[0]));
         }
         if backend == Backend::Postgres {
-            // Unbatched, these would be eight statements.
+            // Unbatched, these would be ten statements.
             assert!(
                 statements <= 4,
-                "{statements} statements for 8 writes at once"
+                "{statements} statements for 10 writes at once"
             );
         }
     }

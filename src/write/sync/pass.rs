@@ -3,7 +3,7 @@
 //! the writes go out together.
 //!
 //! New initiatives are inserted a few hundred per statement at the end (on PostgreSQL). On
-//! PostgreSQL the updates go out a chunk at a time too (`chunk.rs`): one round trip per item
+//! PostgreSQL the updates go out a chunk at a time too (`write/guarded.rs`): one round trip per item
 //! was most of a sync of status changes, and SQLite, in the same process, synced the same
 //! items twice as fast. There the rows are locked as they are read, in id order; on SQLite an
 //! update that finds its row at another version (a single write landed after the rows were
@@ -19,11 +19,11 @@ use sea_orm::{
 };
 use std::collections::{HashMap, HashSet};
 
-use super::chunk::{self, Row};
 use super::{ItemResult, Options, Outcome, SyncItem, item_error};
 use crate::auth::Viewer;
 use crate::auth::viewer::Relations;
 use crate::error::{AppError, AppResult};
+use crate::write::guarded::{self, Row};
 use crate::write::initiatives::{self as write, Applied, NewInitiative, Patch, Planned};
 use crate::write::journal::Journal;
 use crate::write::pipeline::{self, chunks};
@@ -390,24 +390,19 @@ impl<'a> Pass<'a> {
         let mut shapes: HashMap<Vec<&'static str>, usize> = HashMap::new();
         let mut statements: Vec<(Vec<initiative::Column>, Vec<Row>)> = Vec::new();
         for update in order {
-            let (columns, values): (Vec<_>, Vec<_>) =
-                update.planned.assignments().into_iter().unzip();
+            let (columns, row) = update.planned.guarded_row();
             let shape = columns.iter().map(|column| column.as_str()).collect();
             let at = *shapes.entry(shape).or_insert_with(|| {
                 statements.push((columns, Vec::new()));
                 statements.len() - 1
             });
-            statements[at].1.push(Row {
-                id: update.id,
-                version_read: update.planned.version_read(),
-                values,
-            });
+            statements[at].1.push(row);
         }
         let mut landed = HashSet::new();
         for (columns, rows) in &statements {
             for row in self
                 .txn
-                .query_all_raw(chunk::statement(columns, rows))
+                .query_all_raw(guarded::update(columns, rows))
                 .await?
             {
                 landed.insert(row.try_get::<i32>("", "id")?);
