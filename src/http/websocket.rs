@@ -3,6 +3,8 @@
 //! (`{"authorization": "Bearer ..."}`) and is checked like a request's header: a bad token
 //! closes the connection, no token is anonymous only where anonymous access is allowed.
 
+use std::sync::Arc;
+
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::{State, WebSocketUpgrade};
@@ -16,7 +18,7 @@ use crate::graphql::batching::Scheduler;
 
 /// `GET /graphql/ws`: upgrades to a GraphQL WebSocket.
 pub async fn upgrade(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -30,7 +32,7 @@ pub async fn upgrade(
         })
 }
 
-async fn connection_data(state: AppState, payload: Value) -> async_graphql::Result<Data> {
+async fn connection_data(state: Arc<AppState>, payload: Value) -> async_graphql::Result<Data> {
     let token = ["authorization", "Authorization"]
         .iter()
         .find_map(|k| payload.get(*k).and_then(Value::as_str))
