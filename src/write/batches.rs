@@ -5,9 +5,9 @@
 //! Each write in a batch keeps its own guard: it lands only if its row is still at the
 //! version it was planned on, and each caller learns whether its own write landed. A write
 //! never shares a statement with another write of the same row (PostgreSQL changes a row at
-//! most once per statement): the second goes in a next statement of the same batch, as does a write of other columns than the
-//! statement's. When a statement of several writes fails, each write is tried again alone, so one bad write
-//! fails alone.
+//! most once per statement): the second goes in a next statement of the same batch, as does
+//! a write of other columns than the statement's. When a statement of several writes fails,
+//! each write is tried again alone, so one bad write fails alone.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
