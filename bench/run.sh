@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The benchmark, end to end: a throwaway PostgreSQL, the generated dataset, the release server
+# The benchmark, end to end: the first start on a new SQLite file (bench/first_start.py), a
+# throwaway PostgreSQL, the generated dataset, the release server
 # with a participant organisation's token, our own load (bench/bench.py), the side-by-side run
 # against PostGraphile 5 (../shared/bench/peer.sh) and the same load over SQLite. Prints the
 # tables, writes them with JSON to OUT, and stops everything it started.
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
     --no-sqlite) sqlite=0 ;;
     --no-cache) server_args+=(--response-cache-mb 0) ;;
     --out) out=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -41,6 +42,9 @@ peer_sh=${PEER_SH:-$root/../shared/bench/peer.sh}
 echo "== building the release server"
 cargo build --release --quiet
 bin=${CARGO_TARGET_DIR:-$root/target}/release/regiograaf
+
+echo "== first start: a new SQLite file, migrated and loaded with the bundled agendas, until ready"
+python3 bench/first_start.py --bin "$bin" --out "$out/first_start"
 
 # Everything started here is stopped on exit, whatever happens.
 pg_dir=$(mktemp -d /tmp/regiograaf-bench-pg.XXXXXX)
@@ -124,6 +128,8 @@ fi
 
 echo
 echo "== results in $out"
+cat "$out/first_start/first_start.md"
+echo
 cat "$out/postgres/ours.md"
 [ "$sqlite" = 0 ] || { echo; cat "$out/sqlite/ours.md"; }
 [ "$peer" = 0 ] || { echo; echo "## side by side (ratio = ours / PostGraphile 5)"; echo; cat "$out/peer/results.md"; }
